@@ -1,0 +1,165 @@
+//! convkit's side of `cargo xtask bench`.
+//!
+//! Each workload mirrors one in `tools/refgen/bench_torch.py` (same shapes, same work) and is
+//! timed the same way: warm-up runs, then the median and minimum of timed runs. Prints one
+//! JSON object on stdout. A custom harness rather than criterion: the numbers must be taken
+//! exactly like PyTorch's, in the same invocation, and reported as ratios.
+
+use std::time::Instant;
+
+use burn::optim::GradientsParams;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use clap::Parser;
+use convkit_core::device::Backend;
+use convkit_train::OptimizerKind;
+use convkit_zoo::SmallCnnConfig;
+use serde_json::{Map, Value, json};
+
+#[derive(Parser)]
+struct Args {
+    /// Fewer repetitions.
+    #[arg(long)]
+    quick: bool,
+    /// Threads (informational: set RAYON_NUM_THREADS, as `cargo xtask bench` does).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+struct Timer {
+    warmup: usize,
+    runs: usize,
+}
+
+impl Timer {
+    fn time(&self, mut f: impl FnMut()) -> Value {
+        for _ in 0..self.warmup {
+            f();
+        }
+        let mut ms: Vec<f64> = (0..self.runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        json!({"median_ms": ms[ms.len() / 2], "min_ms": ms[0], "runs": self.runs})
+    }
+}
+
+fn randn<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+}
+
+fn conv_fwd(device: &Device, timer: &Timer) -> Value {
+    let x = randn([8, 64, 56, 56], device);
+    let w = randn([64, 64, 3, 3], device);
+    let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    timer.time(|| {
+        let y = conv2d(x.clone(), w.clone(), None, opts.clone());
+        y.into_data();
+    })
+}
+
+fn main() {
+    let args = Args::parse();
+    let timer = if args.quick {
+        Timer { warmup: 1, runs: 5 }
+    } else {
+        Timer {
+            warmup: 3,
+            runs: 20,
+        }
+    };
+    let cpu = Device::flex();
+    cpu.seed(0);
+    let mut results = Map::new();
+    let mut add = |name: &str, desc: &str, peer: &str, mut v: Value| {
+        v["description"] = json!(desc);
+        v["peer"] = json!(peer);
+        eprintln!("{name}: {v}");
+        results.insert(name.to_string(), v);
+    };
+
+    add(
+        "conv2d_fwd",
+        "conv2d 8×64×56×56, 64 out, 3×3, pad 1, forward",
+        "conv2d_fwd",
+        conv_fwd(&cpu, &timer),
+    );
+
+    let ad = cpu.clone().autodiff();
+    let x = randn([8, 64, 56, 56], &ad);
+    let w = randn([64, 64, 3, 3], &ad);
+    let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    let v = timer.time(|| {
+        let x = x.clone().require_grad();
+        let w = w.clone().require_grad();
+        let y = conv2d(x.clone(), w.clone(), None, opts.clone());
+        let grads = y.sum().backward();
+        x.grad(&grads).unwrap().into_data();
+        w.grad(&grads).unwrap().into_data();
+    });
+    add(
+        "conv2d_fwd_bwd",
+        "same conv2d, forward + backward (input and weight gradients)",
+        "conv2d_fwd_bwd",
+        v,
+    );
+
+    let a = randn([1024, 1024], &cpu);
+    let b = randn([1024, 1024], &cpu);
+    let v = timer.time(|| {
+        a.clone().matmul(b.clone()).into_data();
+    });
+    add(
+        "matmul_1024",
+        "matmul 1024×1024 · 1024×1024",
+        "matmul_1024",
+        v,
+    );
+
+    let mut model = SmallCnnConfig::new(3)
+        .with_in_channels(3)
+        .with_width(16)
+        .init(&ad);
+    let mut optim = OptimizerKind::default().build();
+    let images = randn([32, 3, 32, 32], &ad);
+    let labels: Vec<i64> = (0..32).map(|i| i % 3).collect();
+    let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(labels, [32]), &ad);
+    let loss_fn = burn::nn::loss::CrossEntropyLossConfig::new().init(&ad);
+    let v = timer.time(|| {
+        let logits = model.forward(images.clone());
+        let loss = loss_fn.forward(logits, targets.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model.clone(), grads);
+        model.stem.conv.weight.val().into_data();
+    });
+    add(
+        "small_cnn_train_step",
+        "SmallCnn (width 16) train step: batch 32×3×32×32, forward + CE + backward + Adam",
+        "small_cnn_train_step",
+        v,
+    );
+
+    if Backend::NdArray.is_compiled() {
+        let nd = convkit_core::DeviceSpec::NdArray
+            .device()
+            .expect("ndarray is compiled");
+        add(
+            "conv2d_fwd_ndarray",
+            "conv2d forward as above on burn's ndarray backend (for backend choice)",
+            "conv2d_fwd",
+            conv_fwd(&nd, &timer),
+        );
+    }
+
+    let out = json!({
+        "backend": "burn 0.22.1 flex (rayon + simd), autodiff for training rows",
+        "threads": args.threads,
+        "results": results,
+    });
+    println!("{out}");
+}

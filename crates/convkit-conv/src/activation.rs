@@ -1,0 +1,46 @@
+//! Element-wise activations with tappable decisions.
+
+use burn::tensor::{Tensor, activation};
+use convkit_core::{SiteKind, Taps};
+use serde::{Deserialize, Serialize};
+
+/// An element-wise activation function.
+///
+/// In [`Activation::forward_tapped`], a ReLU whose `mask` site is wanted computes
+/// `mask = (x > 0)` as a 0/1 float tensor, offers it to the taps (which may replace it with a
+/// mask recorded on another input) and returns `x * mask`. With the recorded mask of the same
+/// input this equals `relu(x)`, gradients included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Activation {
+    /// `max(x, 0)`.
+    #[default]
+    Relu,
+    /// The identity.
+    Identity,
+}
+
+impl Activation {
+    /// Applies the activation.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Relu => activation::relu(x),
+            Activation::Identity => x,
+        }
+    }
+
+    /// Applies the activation; a ReLU's gating mask is the tap site `mask`
+    /// ([`SiteKind::ReluMask`]).
+    pub fn forward_tapped<const D: usize>(&self, x: Tensor<D>, taps: &mut Taps<'_>) -> Tensor<D>
+    where
+        Tensor<D>: convkit_core::tap::Tappable,
+    {
+        match self {
+            Activation::Relu if taps.wants("mask", SiteKind::ReluMask) => {
+                let mask = x.clone().greater_elem(0.0).float().detach();
+                let mask = taps.tap("mask", SiteKind::ReluMask, mask);
+                x * mask
+            }
+            _ => self.forward(x),
+        }
+    }
+}

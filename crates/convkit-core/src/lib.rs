@@ -1,0 +1,51 @@
+//! # convkit-core
+//!
+//! The foundation every other convkit crate stands on:
+//!
+//! - [`device`]: one way to pick a compute device everywhere — `cpu` (burn's flex backend, the
+//!   default), `ndarray`, `wgpu`, `cuda[:N]` — from a string, a CLI flag or the
+//!   `CONVKIT_DEVICE` environment variable, with a typed error when a backend is not compiled in
+//!   or has no adapter.
+//! - [`tap`]: named taps that let any caller observe or replace intermediate activations of a
+//!   convkit block or model during `forward`. burn has no forward hooks; taps are how
+//!   feature extraction, Grad-CAM, LinearScope replay and quantization observers reach inside a
+//!   model without per-model code.
+//! - [`error`]: the [`Error`] type every fallible convkit API returns.
+//! - [`model`]: traits shared by models ([`ImageClassifier`]), so training, evaluation and
+//!   interpretability code works on any model.
+//! - [`check`]: input-shape checks shared by blocks and models, returning typed errors.
+//! - [`weights`]: importing PyTorch `state_dict`s saved as safetensors, with key remapping and
+//!   errors that name every missing, unexpected or mis-shaped key.
+//! - [`testing`] (feature `testing`): golden-fixture loading and closeness assertions.
+//!
+//! ```
+//! use convkit_core::{DeviceSpec, tap::{Recorder, Taps}};
+//! use burn::tensor::Tensor;
+//!
+//! let device = DeviceSpec::Cpu.device().unwrap();
+//! let x = Tensor::<2>::ones([2, 3], &device);
+//! let mut recorder = Recorder::all();
+//! let mut taps = Taps::new(&mut recorder);
+//! let y = taps.child("block").float("out", x * 2.0);
+//! assert_eq!(recorder.get("block.out").unwrap().shape(), vec![2, 3]);
+//! assert_eq!(y.into_data().try_to_vec::<f32>().unwrap(), vec![2.0; 6]);
+//! ```
+
+pub mod check;
+pub mod device;
+pub mod error;
+pub mod model;
+pub mod tap;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod weights;
+
+pub use device::{Backend, DeviceSpec};
+pub use error::{Error, Result};
+pub use model::ImageClassifier;
+pub use tap::{Site, SiteKind, Tap, TapTensor, Taps};
+pub use weights::{KeyMap, WeightReport};
+
+/// burn, re-exported so that downstream crates and users build against the exact version
+/// convkit was compiled with.
+pub use burn;

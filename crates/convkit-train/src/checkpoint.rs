@@ -1,0 +1,156 @@
+//! Checkpoints: a folder holding the weights, the model config and a training summary.
+//!
+//! Layout of a checkpoint folder:
+//! - `checkpoint.json`: `{"format": "convkit-checkpoint", "version": 1, "model": <name>}`;
+//!   marks the folder as a convkit checkpoint;
+//! - `config.json`: the model's config (any serde type);
+//! - `model.safetensors`: the weights under burn's parameter paths;
+//! - `summary.json`: what the training run reported (any serde type).
+//!
+//! [`save`] writes everything into a sibling temporary folder and renames it into place, so a
+//! crash never leaves a half-written checkpoint. It never deletes anything that is not a
+//! convkit checkpoint: an existing folder is replaced only if it is one and `overwrite` is set.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use convkit_core::weights::{load_safetensors, save_safetensors};
+use convkit_core::{Error, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+const MARKER: &str = "checkpoint.json";
+const FORMAT: &str = "convkit-checkpoint";
+const WEIGHTS: &str = "model.safetensors";
+
+#[derive(Serialize, serde::Deserialize)]
+struct Marker {
+    format: String,
+    version: u32,
+    model: String,
+}
+
+/// Whether `dir` is a convkit checkpoint folder.
+pub fn is_checkpoint(dir: &Path) -> bool {
+    read_json::<Marker>(&dir.join(MARKER)).is_ok_and(|m| m.format == FORMAT)
+}
+
+/// Saves `model` with its `config` and training `summary` into the folder `dir`.
+///
+/// Fails if `dir` exists and is not a convkit checkpoint, or is one and `overwrite` is false.
+pub fn save<M: Module, C: Serialize, S: Serialize>(
+    dir: &Path,
+    model_name: &str,
+    model: &M,
+    config: &C,
+    summary: &S,
+    overwrite: bool,
+) -> Result<()> {
+    if dir.exists() {
+        if !is_checkpoint(dir) {
+            return Err(Error::invalid(
+                "checkpoint folder",
+                format!(
+                    "{} exists and is not a convkit checkpoint; refusing to touch it",
+                    dir.display()
+                ),
+            ));
+        }
+        if !overwrite {
+            return Err(Error::invalid(
+                "checkpoint folder",
+                format!(
+                    "{} already holds a checkpoint; pass overwrite (--force) to replace it",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    let tmp = sibling(dir, "partial");
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    }
+    fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let marker = Marker {
+        format: FORMAT.into(),
+        version: 1,
+        model: model_name.into(),
+    };
+    write_json(&tmp.join(MARKER), &marker)?;
+    write_json(&tmp.join("config.json"), config)?;
+    write_json(&tmp.join("summary.json"), summary)?;
+    save_safetensors(model, tmp.join(WEIGHTS))?;
+    if dir.exists() {
+        // Only a verified checkpoint reaches here: move it aside, then drop it once the new
+        // one is in place.
+        let old = sibling(dir, "old");
+        fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+        fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
+        fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    } else {
+        fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// The model name recorded in a checkpoint.
+pub fn model_name(dir: &Path) -> Result<String> {
+    let marker: Marker = read_json(&dir.join(MARKER))?;
+    if marker.format != FORMAT {
+        return Err(Error::file(
+            dir.join(MARKER),
+            "not a convkit checkpoint marker",
+        ));
+    }
+    Ok(marker.model)
+}
+
+/// Reads the model config saved in a checkpoint.
+pub fn load_config<C: DeserializeOwned>(dir: &Path) -> Result<C> {
+    read_json(&dir.join("config.json"))
+}
+
+/// Reads the training summary saved in a checkpoint.
+pub fn load_summary<S: DeserializeOwned>(dir: &Path) -> Result<S> {
+    read_json(&dir.join("summary.json"))
+}
+
+/// Loads a checkpoint's weights into `model` (built from the same config).
+pub fn load_weights<M: Module>(dir: &Path, model: M) -> Result<M> {
+    if !is_checkpoint(dir) {
+        return Err(Error::file(
+            dir,
+            "not a convkit checkpoint folder (no valid checkpoint.json)",
+        ));
+    }
+    load_safetensors(model, dir.join(WEIGHTS))
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.with_file_name(format!(".{name}.{suffix}"))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::file(path, format!("cannot serialize: {e}")))?;
+    fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::file(
+            path,
+            format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}

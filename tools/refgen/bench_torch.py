@@ -1,0 +1,162 @@
+"""PyTorch (CPU) side of `cargo xtask bench`: times the reference workloads that
+convkit's benchmarks are compared against.
+
+Benchmarks:
+  conv2d_fwd            conv2d, input 8x64x56x56, weight 64x64x3x3, padding 1,
+                        no bias, forward only under torch.no_grad()
+  conv2d_fwd_bwd        the same conv, forward + backward (input and weight
+                        require grad, loss = out.sum())
+  matmul_1024           1024x1024 @ 1024x1024 (float32)
+  small_cnn_train_step  SmallCnn (tools/refgen/small_cnn.py) with in_ch=3,
+                        classes=3, width=16; batch 32 of 3x32x32, train mode,
+                        forward + cross-entropy + backward + Adam step (lr 1e-3)
+
+Each benchmark runs W warm-up iterations, then K timed ones, and reports the
+median and minimum wall time in milliseconds (K=20, W=3; with --quick K=5, W=1).
+
+Prints exactly one JSON object on stdout:
+  {"torch_version": "...", "threads": N,
+   "results": {"conv2d_fwd": {"median_ms": .., "min_ms": .., "runs": K}, ...}}
+Everything else (warnings, diagnostics) goes to stderr.
+
+Usage:
+  target/refgen-venv/bin/python tools/refgen/bench_torch.py [--threads N] [--quick]
+                                                           [--only NAME[,NAME...]]
+"""
+
+from __future__ import annotations
+
+import sys
+
+sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
+
+import argparse
+import contextlib
+import json
+import statistics
+import time
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+def bench_conv2d_fwd() -> Callable[[], None]:
+    x = torch.randn(8, 64, 56, 56)
+    w = torch.randn(64, 64, 3, 3)
+
+    def step() -> None:
+        with torch.no_grad():
+            F.conv2d(x, w, bias=None, padding=1)
+
+    return step
+
+
+def bench_conv2d_fwd_bwd() -> Callable[[], None]:
+    x = torch.randn(8, 64, 56, 56, requires_grad=True)
+    w = torch.randn(64, 64, 3, 3, requires_grad=True)
+
+    def step() -> None:
+        x.grad = None
+        w.grad = None
+        out = F.conv2d(x, w, bias=None, padding=1)
+        out.sum().backward()
+
+    return step
+
+
+def bench_matmul_1024() -> Callable[[], None]:
+    a = torch.randn(1024, 1024)
+    b = torch.randn(1024, 1024)
+
+    def step() -> None:
+        torch.matmul(a, b)
+
+    return step
+
+
+def bench_small_cnn_train_step() -> Callable[[], None]:
+    from small_cnn import SmallCnn
+
+    model = SmallCnn(in_ch=3, classes=3, width=16)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(32, 3, 32, 32)
+    target = torch.randint(0, 3, (32,), dtype=torch.int64)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), target)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+BENCHMARKS: dict[str, Callable[[], Callable[[], None]]] = {
+    "conv2d_fwd": bench_conv2d_fwd,
+    "conv2d_fwd_bwd": bench_conv2d_fwd_bwd,
+    "matmul_1024": bench_matmul_1024,
+    "small_cnn_train_step": bench_small_cnn_train_step,
+}
+
+
+def time_it(step: Callable[[], None], warmup: int, runs: int) -> dict[str, float | int]:
+    for _ in range(warmup):
+        step()
+    times_ms = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        step()
+        times_ms.append((time.perf_counter() - t0) * 1e3)
+    return {
+        "median_ms": round(statistics.median(times_ms), 4),
+        "min_ms": round(min(times_ms), 4),
+        "runs": runs,
+    }
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    parser.add_argument("--quick", action="store_true", help="5 timed runs, 1 warm-up (default 20 / 3)")
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="comma-separated subset of: " + ", ".join(BENCHMARKS),
+    )
+    args = parser.parse_args()
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BENCHMARKS]
+        if unknown or not names:
+            parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
+        args.names = [n for n in BENCHMARKS if n in names]
+    else:
+        args.names = list(BENCHMARKS)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    warmup, runs = (1, 5) if args.quick else (3, 20)
+
+    results = {}
+    # Anything a benchmark might print goes to stderr; stdout carries the JSON only.
+    with contextlib.redirect_stdout(sys.stderr):
+        for name in args.names:
+            step = BENCHMARKS[name]()
+            results[name] = time_it(step, warmup, runs)
+            print(f"{name}: {results[name]}", file=sys.stderr)
+
+    out = {"torch_version": torch.__version__, "threads": args.threads, "results": results}
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
