@@ -103,7 +103,13 @@ fn ci() -> Result<()> {
         "warnings",
     ])?;
     test()?;
-    cargo_run(&["check", "--workspace", "--features", "convkit-core/wgpu"])?;
+    cargo_run(&[
+        "check",
+        "--workspace",
+        "--release",
+        "--features",
+        "convkit-core/wgpu",
+    ])?;
     let mut doc = cargo();
     doc.args([
         "doc",

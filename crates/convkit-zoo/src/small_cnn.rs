@@ -22,15 +22,25 @@ pub struct SmallCnnConfig {
     /// Channels of the first block; the second has twice as many.
     #[config(default = 16)]
     pub width: usize,
+    /// Square kernel of both convolutions (odd; "same" padding).
+    #[config(default = 3)]
+    pub kernel_size: usize,
+    /// Window and stride of the max pool between the blocks.
+    #[config(default = 2)]
+    pub pool_size: usize,
 }
 
 impl SmallCnnConfig {
     /// Creates the model with burn's default initialization.
     pub fn init(&self, device: &Device) -> SmallCnn {
         SmallCnn {
-            stem: ConvNormActConfig::new(self.in_channels, self.width).init(device),
-            pool: MaxPoolConfig::new(2).init(),
-            stage2: ConvNormActConfig::new(self.width, 2 * self.width).init(device),
+            stem: ConvNormActConfig::new(self.in_channels, self.width)
+                .with_kernel_size(self.kernel_size)
+                .init(device),
+            pool: MaxPoolConfig::new(self.pool_size).init(),
+            stage2: ConvNormActConfig::new(self.width, 2 * self.width)
+                .with_kernel_size(self.kernel_size)
+                .init(device),
             head: LinearConfig::new(2 * self.width, self.num_classes).init(device),
             in_channels: self.in_channels,
             num_classes: self.num_classes,

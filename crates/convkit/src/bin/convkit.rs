@@ -28,7 +28,7 @@ enum Command {
     /// Train a small CNN on synthetic shapes, checkpoint it, reload it and check it is identical.
     Tour {
         /// Training epochs.
-        #[arg(long, default_value_t = 6)]
+        #[arg(long, default_value_t = 8)]
         epochs: usize,
         /// Training images.
         #[arg(long, default_value_t = 3000)]
@@ -45,6 +45,21 @@ enum Command {
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+        /// Channels of the first conv block (the second has twice as many).
+        #[arg(long, default_value_t = 16)]
+        width: usize,
+        /// Base learning rate (Adam, one epoch of warm-up, then cosine decay).
+        #[arg(long, default_value_t = 3e-3)]
+        lr: f64,
+        /// Kernel size of both convolutions.
+        #[arg(long, default_value_t = 5)]
+        kernel_size: usize,
+        /// Max-pool window between the blocks.
+        #[arg(long, default_value_t = 2)]
+        pool_size: usize,
+        /// Standard deviation of the synthetic images' pixel noise.
+        #[arg(long, default_value_t = 0.15)]
+        noise: f32,
     },
     /// Version, compiled backends, available devices and threads.
     Info,
@@ -87,6 +102,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             out,
             quiet,
+            width,
+            lr,
+            kernel_size,
+            pool_size,
+            noise,
         } => {
             let device = spec.device()?;
             tour::check_out_dir(&out)?;
@@ -97,6 +117,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 out,
                 progress: !quiet,
+                width,
+                lr,
+                kernel_size,
+                pool_size,
+                noise,
             };
             println!(
                 "convkit tour: SmallCnn on synthetic shapes ({train_size} train / {test_size} test images, 28x28), device {spec}, seed {seed}"
