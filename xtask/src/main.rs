@@ -1,5 +1,8 @@
 //! `cargo xtask`: convkit's tasks.
 //!
+//! All cargo invocations use the release profile, so one build of burn (and of its proc
+//! macros and build scripts) serves clippy, the tests, the checks and the docs.
+//!
 //! - `ci`: everything CI checks — formatting, clippy (warnings denied), the tests, `cargo
 //!   check` with the optional backends, and the docs (warnings denied).
 //! - `test`: the test suite, release profile, on every CPU backend (flex and ndarray).
@@ -96,6 +99,7 @@ fn ci() -> Result<()> {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--release",
         "--features",
         TEST_FEATURES,
         "--",
@@ -115,6 +119,7 @@ fn ci() -> Result<()> {
         "doc",
         "--workspace",
         "--no-deps",
+        "--release",
         "--features",
         TEST_FEATURES,
     ])

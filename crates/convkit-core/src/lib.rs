@@ -16,7 +16,7 @@
 //! - [`check`]: input-shape checks shared by blocks and models, returning typed errors.
 //! - [`weights`]: importing PyTorch `state_dict`s saved as safetensors, with key remapping and
 //!   errors that name every missing, unexpected or mis-shaped key.
-//! - [`testing`] (feature `testing`): golden-fixture loading and closeness assertions.
+//! - `testing` (feature `testing`): golden-fixture loading and closeness assertions.
 //!
 //! ```
 //! use convkit_core::{DeviceSpec, tap::{Recorder, Taps}};

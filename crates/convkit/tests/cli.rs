@@ -1,0 +1,109 @@
+//! The `convkit` binary: device selection errors, `info`, and a short `tour`.
+
+use std::process::{Command, Output};
+
+fn convkit(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_convkit"));
+    cmd.args(args).env_remove("CONVKIT_DEVICE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("convkit runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn info_lists_backends_and_the_selected_device() {
+    let out = convkit(&["info"], &[("CONVKIT_DEVICE", "cpu")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("compiled backends: cpu"), "{stdout}");
+    assert!(stdout.contains("cpu: available"), "{stdout}");
+    assert!(stdout.contains("selected device: cpu"), "{stdout}");
+}
+
+#[test]
+fn bad_devices_are_one_line_errors() {
+    let out = convkit(&["--device", "tpu", "info"], &[]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: device `tpu`: unknown device; expected cpu, ndarray, wgpu[:N] or cuda[:N]"
+    );
+
+    let out = convkit(&["info"], &[("CONVKIT_DEVICE", "cuda:x")]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("(from CONVKIT_DEVICE)"), "{stderr}");
+
+    // This test build has no cuda backend compiled in.
+    let out = convkit(&["--device", "cuda", "tour", "--epochs", "1"], &[]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("not compiled into this build"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn short_tour_saves_a_reloadable_checkpoint_and_holds_its_promise() {
+    let dir = std::env::temp_dir().join(format!("convkit-tour-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out_dir = dir.to_str().unwrap();
+    // Two epochs on 90 images cannot reach 95%: the checkpoint must still round-trip, and the
+    // command must fail, saying why.
+    let out = convkit(
+        &[
+            "tour",
+            "--quiet",
+            "--epochs",
+            "2",
+            "--train-size",
+            "90",
+            "--test-size",
+            "30",
+            "--out",
+            out_dir,
+        ],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(stdout.contains("epoch  2/2"), "{stdout}");
+    assert!(
+        stdout.contains("(identical), parameters and logits bit-exact: true"),
+        "{stdout}"
+    );
+    assert!(dir.join("model.safetensors").is_file());
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("below the 95% the tour promises"),
+        "{stderr}"
+    );
+
+    // A folder that is not a checkpoint is never overwritten.
+    let user = dir.join("user-folder");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(user.join("notes.txt"), "mine").unwrap();
+    let out = convkit(
+        &[
+            "tour",
+            "--quiet",
+            "--epochs",
+            "1",
+            "--out",
+            user.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("is not a convkit checkpoint"));
+    assert_eq!(
+        std::fs::read_to_string(user.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
