@@ -188,7 +188,10 @@ pub fn test_devices() -> Vec<(Backend, Device)> {
     for backend in Backend::compiled() {
         let spec: DeviceSpec = backend.name().parse().expect("backend names parse");
         match spec.device() {
-            Ok(device) => devices.push((backend, device)),
+            Ok(device) => {
+                eprintln!("testing on {backend}: {device:?}");
+                devices.push((backend, device));
+            }
             Err(e) => eprintln!("skipping backend {backend}: {e}"),
         }
     }

@@ -109,9 +109,6 @@ pub fn load_pytorch_safetensors<M: Module>(
     keys: &KeyMap,
 ) -> Result<(M, WeightReport)> {
     let path = path.as_ref();
-    if !path.is_file() {
-        return Err(Error::file(path, "no such weight file"));
-    }
     let remapper = KeyRemapper::from_patterns(keys.renames.clone())
         .map_err(|e| Error::invalid("weight key rename pattern", e.to_string()))?;
     let ignored = keys
@@ -121,18 +118,29 @@ pub fn load_pytorch_safetensors<M: Module>(
             regex::Regex::new(p).map_err(|e| Error::invalid("weight ignore pattern", e.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
-    // Partial and unvalidated, so that burn-store reports every problem in its result instead
-    // of stopping at the first; the result is checked below.
-    let mut store = SafetensorsStore::from_file(path)
+    let store = SafetensorsStore::from_file(path)
         .with_from_adapter(PyTorchToBurnAdapter)
-        .remap(remapper)
-        .allow_partial(true)
-        .validate(false);
-    let mut module = module;
+        .remap(remapper);
+    load_checked(module, path, store, &ignored)
+}
+
+/// Applies `store` to `module` and turns every missing, unexpected (unless `ignored`) or
+/// mis-shaped tensor into one [`Error::Weights`].
+fn load_checked<M: Module>(
+    mut module: M,
+    path: &Path,
+    store: SafetensorsStore,
+    ignored: &[regex::Regex],
+) -> Result<(M, WeightReport)> {
+    if !path.is_file() {
+        return Err(Error::file(path, "no such weight file"));
+    }
+    // Partial and unvalidated, so that burn-store reports every problem in its result instead
+    // of stopping at the first.
+    let mut store = store.allow_partial(true).validate(false);
     let result = module
         .load_from(&mut store)
         .map_err(|e| Error::file(path, format!("not a readable safetensors file: {e}")))?;
-
     let mut report = WeightReport {
         applied: result.applied.len(),
         missing: result.missing.iter().map(|(p, _)| p.clone()).collect(),
@@ -168,46 +176,20 @@ pub fn load_pytorch_safetensors<M: Module>(
 
 /// Saves a module's parameters to a safetensors file under burn's own key names (a checkpoint).
 ///
-/// Writes to a temporary file beside `path` and renames it, so a crash never leaves a
-/// half-written checkpoint.
+/// The file appears whole or not at all: a crash never leaves a half-written checkpoint.
 pub fn save_safetensors<M: Module>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let tmp = path.with_extension("safetensors.partial");
-    let mut store = SafetensorsStore::from_file(&tmp).overwrite(true);
+    // burn-store writes to a scratch sibling and renames it into place.
+    let mut store = SafetensorsStore::from_file(path).overwrite(true);
     module
         .save_into(&mut store)
-        .map_err(|e| Error::file(&tmp, format!("cannot write checkpoint: {e}")))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        .map_err(|e| Error::file(path, format!("cannot write checkpoint: {e}")))
 }
 
 /// Loads a module saved by [`save_safetensors`]; every key must match exactly.
 pub fn load_safetensors<M: Module>(module: M, path: impl AsRef<Path>) -> Result<M> {
     let path = path.as_ref();
-    if !path.is_file() {
-        return Err(Error::file(path, "no such checkpoint file"));
-    }
-    let mut store = SafetensorsStore::from_file(path)
-        .allow_partial(true)
-        .validate(false);
-    let mut module = module;
-    let result = module
-        .load_from(&mut store)
-        .map_err(|e| Error::file(path, format!("not a readable checkpoint: {e}")))?;
-    let report = WeightReport {
-        applied: result.applied.len(),
-        missing: result.missing.iter().map(|(p, _)| p.clone()).collect(),
-        unexpected: result.unused.clone(),
-        other: result.errors.iter().map(|e| e.to_string()).collect(),
-        mismatched: Vec::new(),
-    };
-    if report.is_complete() {
-        Ok(module)
-    } else {
-        Err(Error::Weights {
-            path: path.to_path_buf(),
-            report: Box::new(report),
-        })
-    }
+    load_checked(module, path, SafetensorsStore::from_file(path), &[]).map(|(m, _)| m)
 }
 
 /// Every parameter and buffer of `module` as raw bytes, keyed by burn path.
