@@ -44,13 +44,15 @@ impl SmallCnnConfig {
             head: LinearConfig::new(2 * self.width, self.num_classes).init(device),
             in_channels: self.in_channels,
             num_classes: self.num_classes,
+            min_size: self.pool_size.max(1),
         }
     }
 }
 
 /// conv3×3-BN-ReLU → max-pool 2×2 → conv3×3-BN-ReLU → global average pool → linear.
 ///
-/// Global pooling makes it accept any input size from 2×2 up.
+/// Global pooling makes it accept any input size from `pool_size × pool_size` up (2×2 by
+/// default).
 ///
 /// Tap sites: `stem.{conv,norm,act.mask,out}`, `pool.indices`, `stage2.{conv,norm,act.mask,out}`,
 /// `features` (pooled `[N, 2·width]`) and `logits`.
@@ -59,7 +61,7 @@ impl SmallCnnConfig {
 /// `bn2`, `fc` (see [`SmallCnn::pytorch_keys`]).
 ///
 /// # Shapes
-/// - input `[N, C_in, H, W]` with `H, W >= 2`
+/// - input `[N, C_in, H, W]` with `H, W >= pool_size`
 /// - output logits `[N, num_classes]`
 #[derive(Module, Debug)]
 pub struct SmallCnn {
@@ -75,6 +77,8 @@ pub struct SmallCnn {
     in_channels: usize,
     #[module(skip)]
     num_classes: usize,
+    #[module(skip)]
+    min_size: usize,
 }
 
 impl SmallCnn {
