@@ -36,6 +36,33 @@ pub fn is_checkpoint(dir: &Path) -> bool {
     read_json::<Marker>(&dir.join(MARKER)).is_ok_and(|m| m.format == FORMAT)
 }
 
+/// Checks that [`save`] may write to `dir`: it does not exist, or it is a convkit checkpoint
+/// and `overwrite` is set. Call it before a long training run to fail early.
+pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !is_checkpoint(dir) {
+        return Err(Error::invalid(
+            "checkpoint folder",
+            format!(
+                "{} exists and is not a convkit checkpoint; refusing to touch it",
+                dir.display()
+            ),
+        ));
+    }
+    if !overwrite {
+        return Err(Error::invalid(
+            "checkpoint folder",
+            format!(
+                "{} already holds a checkpoint; pass overwrite (--force) to replace it",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Saves `model` with its `config` and training `summary` into the folder `dir`.
 ///
 /// Fails if `dir` exists and is not a convkit checkpoint, or is one and `overwrite` is false.
@@ -47,26 +74,7 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
     summary: &S,
     overwrite: bool,
 ) -> Result<()> {
-    if dir.exists() {
-        if !is_checkpoint(dir) {
-            return Err(Error::invalid(
-                "checkpoint folder",
-                format!(
-                    "{} exists and is not a convkit checkpoint; refusing to touch it",
-                    dir.display()
-                ),
-            ));
-        }
-        if !overwrite {
-            return Err(Error::invalid(
-                "checkpoint folder",
-                format!(
-                    "{} already holds a checkpoint; pass overwrite (--force) to replace it",
-                    dir.display()
-                ),
-            ));
-        }
-    }
+    check_target(dir, overwrite)?;
     let tmp = sibling(dir, "partial");
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;

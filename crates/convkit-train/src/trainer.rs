@@ -100,11 +100,11 @@ struct Tally {
 impl Tally {
     fn add(&mut self, out: &Output, loss: &Tensor<1>) {
         let n = out.output.dims()[0];
-        let loss = loss.clone().into_scalar_f64();
+        let loss = scalar_f64(loss.clone());
         self.loss_sum += loss * n as f64;
         if let Target::Classes(t) = &out.target {
             let pred: Tensor<1, Int> = out.output.clone().argmax(1).flatten(0, 1);
-            let hits = pred.equal(t.clone()).int().sum().into_scalar_i64();
+            let hits = scalar_i64(pred.equal(t.clone()).int().sum());
             *self.correct.get_or_insert(0) += hits as usize;
         }
         self.samples += n;
@@ -119,24 +119,12 @@ impl Tally {
     }
 }
 
-trait ScalarExt {
-    fn into_scalar_f64(self) -> f64;
+fn scalar_f64(t: Tensor<1>) -> f64 {
+    t.into_data().iter::<f64>().next().unwrap_or(f64::NAN)
 }
 
-impl ScalarExt for Tensor<1> {
-    fn into_scalar_f64(self) -> f64 {
-        self.into_data().iter::<f64>().next().unwrap_or(f64::NAN)
-    }
-}
-
-trait IntScalarExt {
-    fn into_scalar_i64(self) -> i64;
-}
-
-impl IntScalarExt for Tensor<1, Int> {
-    fn into_scalar_i64(self) -> i64 {
-        self.into_data().iter::<i64>().next().unwrap_or(0)
-    }
+fn scalar_i64(t: Tensor<1, Int>) -> i64 {
+    t.into_data().iter::<i64>().next().unwrap_or(0)
 }
 
 /// Trains `model` on `train` for `config.epochs` epochs.

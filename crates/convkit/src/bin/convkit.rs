@@ -109,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             noise,
         } => {
             let device = spec.device()?;
-            tour::check_out_dir(&out)?;
+            convkit::train::checkpoint::check_target(&out, true)?;
             let config = TourConfig {
                 epochs,
                 train_size,
