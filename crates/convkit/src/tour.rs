@@ -138,8 +138,8 @@ pub fn run(
     let fresh = model_config.init(device);
     let reloaded = checkpoint::load_weights(&config.out, fresh)?;
     let reloaded_stats = evaluate(&reloaded, &test, device, Loss::CrossEntropy);
-    let bit_exact = same_parameters(&trained, &reloaded)?
-        && same_logits(&trained, &reloaded, &test_set, device);
+    let bit_exact =
+        same_parameters(&trained, &reloaded)? && same_logits(&trained, &reloaded, &test, device);
     Ok(TourReport {
         epochs: history,
         test: test_stats,
@@ -153,8 +153,12 @@ fn same_parameters(a: &SmallCnn, b: &SmallCnn) -> Result<bool> {
     Ok(parameter_bytes(a)? == parameter_bytes(b)?)
 }
 
-fn same_logits(a: &SmallCnn, b: &SmallCnn, data: &ShapesDataset, device: &Device) -> bool {
-    let loader = DataLoader::new(data, ImageBatcher::new(), 256);
+fn same_logits(
+    a: &SmallCnn,
+    b: &SmallCnn,
+    loader: &DataLoader<&ShapesDataset, ImageBatcher>,
+    device: &Device,
+) -> bool {
     loader.iter(0, device).all(|batch| {
         let la = a.logits(batch.images.clone()).into_data();
         let lb = b.logits(batch.images).into_data();
