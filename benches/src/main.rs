@@ -5,6 +5,9 @@
 //! JSON object on stdout. A custom harness rather than criterion: the numbers must be taken
 //! exactly like PyTorch's, in the same invocation, and reported as ratios.
 
+mod data;
+
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
@@ -25,6 +28,13 @@ struct Args {
     /// Threads (informational: set RAYON_NUM_THREADS, as `cargo xtask bench` does).
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Folder for the data-loading rows' files (created; PyTorch's side reads the same files).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Internal: load this edge list, print peak memory as JSON and exit (the child process
+    /// of the peak-memory row).
+    #[arg(long, hide = true)]
+    load_edges: Option<PathBuf>,
 }
 
 struct Timer {
@@ -65,6 +75,10 @@ fn conv_fwd(device: &Device, timer: &Timer) -> Value {
 
 fn main() {
     let args = Args::parse();
+    if let Some(path) = &args.load_edges {
+        println!("{}", data::load_edges_and_report(path));
+        return;
+    }
     let timer = if args.quick {
         Timer { warmup: 1, runs: 5 }
     } else {
@@ -153,6 +167,36 @@ fn main() {
             "conv2d forward as above on burn's ndarray backend (for backend choice)",
             "conv2d_fwd",
             conv_fwd(&nd, &timer),
+        );
+    }
+
+    if let Some(dir) = &args.data_dir {
+        std::fs::create_dir_all(dir).expect("bench data folder can be created");
+        add(
+            "idx_read",
+            "read IDX 60000×28×28 u8 (MNIST train images) from the page cache",
+            "idx_read",
+            data::idx_read(dir, &timer),
+        );
+        add(
+            "npy_read",
+            "read NPY 25000×1000 f32 from the page cache",
+            "npy_read",
+            data::npy_read(dir, &timer),
+        );
+        add(
+            "edge_list_read",
+            "parse a 10 M-edge list (tab-separated text) into a directed CSR graph",
+            "edge_list_read",
+            data::edge_list_read(dir, &timer),
+        );
+        // 100 M edges is the size; --quick checks the mechanism on 10 M.
+        let edges = if args.quick { 10_000_000 } else { 100_000_000 };
+        add(
+            "edge_list_peak_memory",
+            "peak memory of loading a large edge list",
+            "edge_list_peak_memory",
+            data::edge_list_peak_memory(dir, edges),
         );
     }
 

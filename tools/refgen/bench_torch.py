@@ -11,6 +11,11 @@ Benchmarks:
                         classes=3, width=16; batch 32 of 3x32x32, train mode,
                         forward + cross-entropy + backward + Adam step (lr 1e-3)
 
+With --data-dir DIR (files written there by convkit's side of the benchmark):
+  idx_read              read DIR/bench-images-idx3-ubyte (60000x28x28 u8) the way
+                        torchvision's MNIST does: file bytes -> frombuffer -> reshape
+  npy_read              numpy.load(DIR/bench.npy) (f32, 100 MB)
+
 Each benchmark runs W warm-up iterations, then K timed ones, and reports the
 median and minimum wall time in milliseconds (K=20, W=3; with --quick K=5, W=1).
 
@@ -37,6 +42,9 @@ import statistics
 import time
 from typing import Callable
 
+from pathlib import Path
+
+import numpy
 import torch
 import torch.nn.functional as F
 
@@ -101,6 +109,33 @@ BENCHMARKS: dict[str, Callable[[], Callable[[], None]]] = {
 }
 
 
+def bench_idx_read(data_dir: Path) -> Callable[[], None]:
+    path = data_dir / "bench-images-idx3-ubyte"
+
+    def step() -> None:
+        data = path.read_bytes()
+        dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(data[3])]
+        array = torch.frombuffer(bytearray(data), dtype=torch.uint8, offset=4 + 4 * len(dims))
+        array.view(*dims)
+
+    return step
+
+
+def bench_npy_read(data_dir: Path) -> Callable[[], None]:
+    path = data_dir / "bench.npy"
+
+    def step() -> None:
+        numpy.load(path)
+
+    return step
+
+
+DATA_BENCHMARKS: dict[str, Callable[[Path], Callable[[], None]]] = {
+    "idx_read": bench_idx_read,
+    "npy_read": bench_npy_read,
+}
+
+
 def time_it(step: Callable[[], None], warmup: int, runs: int) -> dict[str, float | int]:
     for _ in range(warmup):
         step()
@@ -124,6 +159,11 @@ def parse_args() -> argparse.Namespace:
         "--only",
         metavar="NAME[,NAME]",
         help="comma-separated subset of: " + ", ".join(BENCHMARKS),
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder with the data files convkit's benchmark wrote (adds the data-loading rows)",
     )
     args = parser.parse_args()
     if args.threads < 1:
@@ -152,6 +192,10 @@ def main() -> None:
             step = BENCHMARKS[name]()
             results[name] = time_it(step, warmup, runs)
             print(f"{name}: {results[name]}", file=sys.stderr)
+        if args.data_dir is not None and not args.only:
+            for name, make in DATA_BENCHMARKS.items():
+                results[name] = time_it(make(args.data_dir), warmup, runs)
+                print(f"{name}: {results[name]}", file=sys.stderr)
 
     out = {"torch_version": torch.__version__, "threads": args.threads, "results": results}
     sys.stdout.write(json.dumps(out) + "\n")

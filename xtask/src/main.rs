@@ -48,7 +48,7 @@ enum Task {
 /// Features the tests and benchmarks are built with: one feature set, so one build of burn.
 const TEST_FEATURES: &str = "convkit-core/ndarray";
 /// Reference scripts that write fixtures (not the helpers or the benchmark).
-const REFGEN_SCRIPTS: &[&str] = &["small_cnn.py", "conv_norm_act.py"];
+const REFGEN_SCRIPTS: &[&str] = &["small_cnn.py", "conv_norm_act.py", "npy_fixtures.py", "transforms.py"];
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -169,6 +169,8 @@ fn capture_json(mut cmd: Command) -> Result<Value> {
 fn bench(quick: bool, threads: usize) -> Result<()> {
     let root = project_root();
     let threads_s = threads.to_string();
+    // Files of the data-loading rows: written by convkit's side, read by both.
+    let data_dir = root.join("target/bench-data");
     let mut rust = cargo();
     rust.args([
         "run",
@@ -180,6 +182,8 @@ fn bench(quick: bool, threads: usize) -> Result<()> {
         "--",
     ])
     .args(["--threads", &threads_s])
+    .arg("--data-dir")
+    .arg(&data_dir)
     .env("RAYON_NUM_THREADS", &threads_s);
     if quick {
         rust.arg("--quick");
@@ -199,6 +203,8 @@ fn bench(quick: bool, threads: usize) -> Result<()> {
         let mut cmd = Command::new(&python);
         cmd.arg(root.join("tools/refgen/bench_torch.py"))
             .args(["--threads", &threads_s])
+            .arg("--data-dir")
+            .arg(&data_dir)
             .env("OMP_NUM_THREADS", &threads_s)
             .current_dir(&root);
         if quick {
@@ -278,23 +284,61 @@ fn markdown(report: &Value) -> String {
     md.push_str("| benchmark | convkit | PyTorch | ratio |\n|---|---|---|---|\n");
     let empty = serde_json::Map::new();
     let ours = report["convkit"]["results"].as_object().unwrap_or(&empty);
+    let peer_of = |name: &str, r: &Value| {
+        let peer = r["peer"].as_str().unwrap_or(name).to_string();
+        report["pytorch"]["results"][peer.as_str()].clone()
+    };
+    let ratio = |r: &Value, theirs: &Value| match (ms(r), ms(theirs)) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "—".to_string(),
+    };
+    let mut data_rows = String::new();
     for (name, r) in ours {
         let desc = r["description"].as_str().unwrap_or(name);
-        let peer = r["peer"].as_str().unwrap_or(name);
-        let theirs = &report["pytorch"]["results"][peer];
+        let theirs = peer_of(name, r);
+        if ms(r).is_none() {
+            continue; // not timed (e.g. a memory measurement): shown as a note below
+        }
+        if let Some(bytes) = r.get("bytes").and_then(Value::as_f64) {
+            // Throughput rows: MB/s from the median (and from the best run).
+            let rate = |v: &Value| match (ms(v), v.get("min_ms").and_then(Value::as_f64)) {
+                (Some(m), Some(lo)) if m > 0.0 && lo > 0.0 => {
+                    format!("{:.0} ({:.0})", bytes / m / 1e3, bytes / lo / 1e3)
+                }
+                _ => "—".to_string(),
+            };
+            let target = r["target_mb_s"]
+                .as_f64()
+                .map_or("—".to_string(), |t| format!("≥ {t:.0}"));
+            data_rows.push_str(&format!(
+                "| {desc} | {:.1} | {} | {} | {} | {target} |\n",
+                bytes / 1e6,
+                rate(r),
+                rate(&theirs),
+                ratio(r, &theirs),
+            ));
+            continue;
+        }
         let cell = |v: &Value| match (ms(v), v.get("min_ms").and_then(Value::as_f64)) {
             (Some(m), Some(lo)) => format!("{m:.2} ({lo:.2})"),
             _ => "—".to_string(),
         };
-        let ratio = match (ms(r), ms(theirs)) {
-            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
-            _ => "—".to_string(),
-        };
         md.push_str(&format!(
-            "| {desc} | {} | {} | {ratio} |\n",
+            "| {desc} | {} | {} | {} |\n",
             cell(r),
-            cell(theirs)
+            cell(&theirs),
+            ratio(r, &theirs)
         ));
+    }
+    if !data_rows.is_empty() {
+        md.push_str("\n## Data loading\n\nThroughput in MB/s from the page cache, median (best run in parentheses); the ratio is of times, as above. The PyTorch column is what PyTorch users run for the same file: torchvision's MNIST reader for IDX, `numpy.load` for NPY.\n\n");
+        md.push_str("| benchmark | MB | convkit MB/s | PyTorch / NumPy MB/s | ratio | target MB/s |\n|---|---|---|---|---|---|\n");
+        md.push_str(&data_rows);
+    }
+    for (name, r) in ours {
+        if let Some(extra) = r.get("note").and_then(Value::as_str) {
+            md.push_str(&format!("\n- `{name}`: {extra}\n"));
+        }
     }
     md
 }

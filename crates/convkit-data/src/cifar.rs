@@ -72,6 +72,17 @@ pub fn read_batch(
     labels: &mut Vec<usize>,
 ) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_batch(&bytes, path, kind, pixels, labels)
+}
+
+/// Appends the records of one binary batch held in memory; `path` is what errors name.
+pub fn parse_batch(
+    bytes: &[u8],
+    path: &Path,
+    kind: Cifar,
+    pixels: &mut Vec<u8>,
+    labels: &mut Vec<usize>,
+) -> Result<()> {
     let record = kind.label_bytes() + PIXELS;
     if bytes.is_empty() || bytes.len() % record != 0 {
         return Err(Error::file(

@@ -8,7 +8,7 @@
 //! a truncated file, trailing bytes, a wrong magic number or an absurd dimension is an
 //! [`Error::File`] naming the file, the byte offset and what was expected.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use convkit_core::{Error, Result};
@@ -291,9 +291,10 @@ fn parse_stream(mut r: impl Read, known_len: Option<u64>, path: &Path) -> Result
 /// Writes an IDX file (uncompressed), atomically: a temporary sibling renamed into place.
 pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray) -> Result<()> {
     let path = path.as_ref();
-    let tmp = path.with_extension("idx.partial");
-    std::fs::write(&tmp, array.to_bytes()).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    crate::atomic::write_atomically(path, |file, tmp| {
+        file.write_all(&array.to_bytes())
+            .map_err(|e| Error::io(tmp, e))
+    })
 }
 
 /// Reads an IDX image file (`[N, H, W]` u8) and its label file (`[N]` u8) into an

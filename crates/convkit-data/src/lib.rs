@@ -9,9 +9,34 @@
 //!   vision models.
 //! - [`ShapesDataset`]: synthetic circles, squares and triangles with noise, deterministic by
 //!   seed, for demos, tests and benchmarks without downloads.
-//! - [`ImageSet`]: labelled images in memory; [`idx`] reads MNIST-style IDX files (plain or
-//!   gzip) into one, [`cifar`] the CIFAR-10/100 binary batches; errors give the file and the
-//!   byte offset or record of a problem.
+//! - [`ImageSet`]: labelled images in memory.
+//!
+//! # What it reads
+//!
+//! Every reader has a `read_*` function for files and a `parse_*` function for bytes or any
+//! reader; every error is an [`convkit_core::Error`] naming the file, the line and column (text)
+//! or byte offset (binary), what was expected and what was found. Nothing a header claims is
+//! allocated before it is checked against the file, and every parser is fuzzed (`fuzz/`).
+//! Text formats may be gzip-compressed.
+//!
+//! | data | formats | module |
+//! |---|---|---|
+//! | images | MNIST / Fashion-MNIST IDX (`.gz` too), CIFAR-10/100 binary batches, image folders (PNG/JPEG, one sub-folder per class) | [`idx`], [`cifar`], [`image_folder`] ([`transform`]: resize, crops, flips, normalisation) |
+//! | arrays | NumPy `.npy` / `.npz` (f32, f64, i64, i32, u8, bool; C and Fortran order) | [`npy`], [`array`] (ndarray ↔ tensor) |
+//! | time series | UCR/UEA `.tsv`, sktime/UEA `.ts`, irregular long CSV `id,time,channel,value` | [`timeseries`] |
+//! | graphs | edge lists (streamed into CSR), LINQS `.content`/`.cites`, Elliptic Bitcoin | [`graph`] (petgraph interop) |
+//! | recommendation | LightGCN `train.txt`, `user,item[,rating[,timestamp]]` CSV | [`interactions`] |
+//! | node attributes | categorical tables (CatGCN) | [`categorical`] |
+//! | text | one document per line + labels (Text GCN meta files too), tokenizer, vocabulary | [`text`] |
+//!
+//! # Synthetic data (deterministic by seed)
+//!
+//! Shapes images with masks ([`ShapesDataset`]), moving-shapes video ([`moving_shapes`]),
+//! sine/chirp/square waves, optionally irregular with missing values
+//! ([`timeseries::waves`]), stochastic block model graphs and temporal snapshots
+//! ([`graph::sbm`], [`graph::temporal`]), Zachary's karate club ([`graph::karate`]),
+//! latent-factor user–item interactions ([`interactions::LatentFactorConfig`]) and skeleton
+//! action sequences ([`skeleton`]).
 //!
 //! ```
 //! use convkit_data::{Dataset, ShapesConfig, ShapesDataset};
@@ -21,13 +46,27 @@
 //! assert_eq!(data.get(0).unwrap().pixels, item.pixels); // deterministic
 //! ```
 
+pub mod array;
+mod atomic;
+pub mod categorical;
 pub mod cifar;
 mod dataset;
+pub mod graph;
 pub mod idx;
 mod image;
+pub mod image_folder;
 mod image_set;
+pub mod interactions;
+mod lines;
 mod loader;
+mod random;
+pub mod moving_shapes;
+pub mod npy;
 mod shapes;
+pub mod skeleton;
+pub mod text;
+pub mod timeseries;
+pub mod transform;
 
 pub use dataset::{Batcher, Dataset, Subset};
 pub use image::{ImageBatch, ImageBatcher, ImageItem};

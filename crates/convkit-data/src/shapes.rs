@@ -2,8 +2,9 @@
 
 use burn::config::Config;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 
+use crate::random::{gaussian, item_rng};
 use crate::{Dataset, ImageItem};
 
 /// The classes of [`ShapesDataset`], in label order.
@@ -93,11 +94,7 @@ impl ShapesDataset {
     }
 
     fn rng(&self, index: usize) -> StdRng {
-        // SplitMix-style mixing so nearby seeds and indices give unrelated streams.
-        let mut z = self.config.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        StdRng::seed_from_u64(z ^ (z >> 31))
+        item_rng(self.config.seed, index)
     }
 
     fn geometry(&self, index: usize, rng: &mut StdRng) -> Geometry {
@@ -165,12 +162,6 @@ fn inside(g: &Geometry, x: f32, y: f32) -> bool {
     }
 }
 
-fn gaussian(rng: &mut StdRng) -> f32 {
-    // Box-Muller; 1 - u keeps the logarithm finite.
-    let u: f32 = 1.0 - rng.random::<f32>();
-    let v: f32 = rng.random();
-    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-}
 
 impl Dataset for ShapesDataset {
     type Item = ImageItem;
