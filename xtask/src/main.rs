@@ -48,7 +48,12 @@ enum Task {
 /// Features the tests and benchmarks are built with: one feature set, so one build of burn.
 const TEST_FEATURES: &str = "convkit-core/ndarray";
 /// Reference scripts that write fixtures (not the helpers or the benchmark).
-const REFGEN_SCRIPTS: &[&str] = &["small_cnn.py", "conv_norm_act.py", "npy_fixtures.py", "transforms.py"];
+const REFGEN_SCRIPTS: &[&str] = &[
+    "small_cnn.py",
+    "conv_norm_act.py",
+    "npy_fixtures.py",
+    "transforms.py",
+];
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,7 +8,10 @@ use convkit_core::{Error, Result};
 
 /// Runs `write` on a temporary sibling of `path` (`.NAME.PID.partial`), syncs it and renames
 /// it over `path`; on failure the temporary file is removed.
-pub(crate) fn write_atomically(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File, &Path) -> Result<()>,
+) -> Result<()> {
     let file_name = path.file_name().ok_or_else(|| {
         Error::invalid("output path", format!("{} names no file", path.display()))
     })?;

@@ -84,7 +84,7 @@ pub fn parse_batch(
     labels: &mut Vec<usize>,
 ) -> Result<()> {
     let record = kind.label_bytes() + PIXELS;
-    if bytes.is_empty() || bytes.len() % record != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(record) {
         return Err(Error::file(
             path,
             format!(

@@ -83,15 +83,30 @@ impl DecodedImage {
     }
 }
 
+/// The most pixels (width × height) [`decode_image`] accepts: 2^26, about 67 megapixels
+/// (8192 × 8192). A compressed file of a few hundred bytes can claim a 36000 × 4000 image;
+/// the header is checked against this before anything is decoded or allocated.
+pub const MAX_PIXELS: u64 = 1 << 26;
+
 /// Decodes a PNG or JPEG file held in `bytes` to `channels`; `name` is what errors name.
 ///
 /// Anything else (an unknown signature, another format, a truncated or corrupt file, a
-/// size beyond the `image` crate's default 512 MiB allocation limit) is an
-/// [`Error::File`].
+/// header claiming more than [`MAX_PIXELS`] pixels) is an [`Error::File`].
 pub fn decode_image(
     bytes: &[u8],
     name: impl AsRef<Path>,
     channels: Channels,
+) -> Result<DecodedImage> {
+    decode_image_limited(bytes, name, channels, MAX_PIXELS)
+}
+
+/// [`decode_image`] with another pixel limit (e.g. lower for untrusted uploads, higher for
+/// very large scans).
+pub fn decode_image_limited(
+    bytes: &[u8],
+    name: impl AsRef<Path>,
+    channels: Channels,
+    max_pixels: u64,
 ) -> Result<DecodedImage> {
     let name = name.as_ref();
     let format = match image::guess_format(bytes) {
@@ -113,9 +128,26 @@ pub fn decode_image(
             ));
         }
     };
+    let corrupt = |e: image::ImageError| {
+        Error::file(name, format!("cannot decode the {format:?} image: {e}"))
+    };
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(corrupt)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(Error::file(
+            name,
+            format!(
+                "the {format:?} header claims {width} × {height} = {pixels} pixels, more than \
+                 the limit of {max_pixels} ({} bytes of file)",
+                bytes.len()
+            ),
+        ));
+    }
     let image = ImageReader::with_format(Cursor::new(bytes), format)
         .decode()
-        .map_err(|e| Error::file(name, format!("cannot decode the {format:?} image: {e}")))?;
+        .map_err(corrupt)?;
     Ok(convert(&image, channels))
 }
 
@@ -672,5 +704,19 @@ mod tests {
             e.starts_with("huge.png: cannot decode the Png image"),
             "{e}"
         );
+
+        // Found by fuzzing: a 700-byte JPEG whose header claims 4104 × 36362 pixels (a
+        // 450 MB decode taking 15 s) is refused from its header.
+        let jpeg = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/images/huge_claim.jpg"
+        ))
+        .unwrap();
+        let e = decode_image(&jpeg, "huge.jpg", Channels::AsStored)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pixels, more than the limit of 67108864"), "{e}");
+        let small = decode_image_limited(&png, "rgba.png", Channels::AsStored, 1).unwrap_err();
+        assert!(small.to_string().contains("limit of 1"), "{small}");
     }
 }

@@ -22,7 +22,7 @@
 //! | data | formats | module |
 //! |---|---|---|
 //! | images | MNIST / Fashion-MNIST IDX (`.gz` too), CIFAR-10/100 binary batches, image folders (PNG/JPEG, one sub-folder per class) | [`idx`], [`cifar`], [`image_folder`] ([`transform`]: resize, crops, flips, normalisation) |
-//! | arrays | NumPy `.npy` / `.npz` (f32, f64, i64, i32, u8, bool; C and Fortran order) | [`npy`], [`array`] (ndarray ↔ tensor) |
+//! | arrays | NumPy `.npy` / `.npz` (f32, f64, i64, i32, u8, bool; C and Fortran order) | [`npy`], [`array`](mod@array) (ndarray ↔ tensor) |
 //! | time series | UCR/UEA `.tsv`, sktime/UEA `.ts`, irregular long CSV `id,time,channel,value` | [`timeseries`] |
 //! | graphs | edge lists (streamed into CSR), LINQS `.content`/`.cites`, Elliptic Bitcoin | [`graph`] (petgraph interop) |
 //! | recommendation | LightGCN `train.txt`, `user,item[,rating[,timestamp]]` CSV | [`interactions`] |
@@ -59,9 +59,9 @@ mod image_set;
 pub mod interactions;
 mod lines;
 mod loader;
-mod random;
 pub mod moving_shapes;
 pub mod npy;
+mod random;
 mod shapes;
 pub mod skeleton;
 pub mod text;

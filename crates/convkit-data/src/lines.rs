@@ -148,13 +148,22 @@ pub(crate) fn quoted(text: &str) -> String {
     }
 }
 
+/// Bytes the line reader reads at a time (its buffer grows for longer lines).
+const BLOCK: usize = 1 << 20;
+
 /// Reads a text source line by line, counting lines for error messages.
+///
+/// It reads blocks into its own buffer and hands out lines as `&str` into it, validated in
+/// place: no copy per line.
 pub(crate) struct LineReader<R> {
     reader: R,
     path: PathBuf,
     number: usize,
+    /// Read bytes are `buf[start..end]`; the rest is room for the next read.
     buf: Vec<u8>,
-    text: String,
+    start: usize,
+    end: usize,
+    eof: bool,
 }
 
 impl LineReader<Box<dyn BufRead>> {
@@ -172,7 +181,9 @@ impl<R: BufRead> LineReader<R> {
             path: path.into(),
             number: 0,
             buf: Vec::new(),
-            text: String::new(),
+            start: 0,
+            end: 0,
+            eof: false,
         }
     }
 
@@ -181,65 +192,136 @@ impl<R: BufRead> LineReader<R> {
         &self.path
     }
 
+    /// The number of lines read so far (the number of the last one).
+    pub(crate) fn line_number(&self) -> usize {
+        self.number
+    }
+
+    /// Reads more bytes after `end`, first moving the unread ones to the front and growing the
+    /// buffer if they fill it. Sets `eof` when the source has no more.
+    fn fill(&mut self) -> Result<()> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0; BLOCK];
+        } else if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(&self.path, e)),
+            }
+        }
+    }
+
+    /// Reads the next line and returns the byte range of its text (without `\n` or `\r\n`)
+    /// in `buf`; `None` at the end.
+    fn advance(&mut self) -> Result<Option<(usize, usize)>> {
+        // Bytes after `start` already searched for a line end (reads only append).
+        let mut searched = 0;
+        let (text_end, next) = loop {
+            let pending = &self.buf[self.start..self.end];
+            if let Some(i) = memchr::memchr(b'\n', &pending[searched..]) {
+                let end = self.start + searched + i;
+                let text_end = if end > self.start && self.buf[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                break (text_end, end + 1);
+            }
+            if self.eof {
+                if pending.is_empty() {
+                    return Ok(None);
+                }
+                break (self.end, self.end);
+            }
+            searched = pending.len();
+            self.fill()?;
+        };
+        let start = self.start;
+        self.start = next;
+        self.number += 1;
+        Ok(Some((start, text_end)))
+    }
+
+    /// The line just read, whose text is `buf[range]`, or an error if it is not UTF-8.
+    fn line_at(&self, (start, end): (usize, usize)) -> Result<Line<'_>> {
+        match std::str::from_utf8(&self.buf[start..end]) {
+            Ok(text) => Ok(Line {
+                text,
+                number: self.number,
+                path: &self.path,
+            }),
+            Err(e) => Err(Error::file(
+                &self.path,
+                format!(
+                    "line {}: not valid UTF-8 at byte {} of the line",
+                    self.number,
+                    e.valid_up_to() + 1
+                ),
+            )),
+        }
+    }
+
     /// The next line (without `\n` or `\r\n`), `None` at the end. Invalid UTF-8 is an error
     /// naming the line.
     pub(crate) fn next_line(&mut self) -> Result<Option<Line<'_>>> {
-        self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| Error::io(&self.path, e))?;
-        if n == 0 {
-            return Ok(None);
+        match self.advance()? {
+            Some(range) => self.line_at(range).map(Some),
+            None => Ok(None),
         }
-        self.number += 1;
-        if self.buf.last() == Some(&b'\n') {
-            self.buf.pop();
-            if self.buf.last() == Some(&b'\r') {
-                self.buf.pop();
-            }
-        }
-        self.text.clear();
-        match std::str::from_utf8(&self.buf) {
-            Ok(s) => self.text.push_str(s),
-            Err(e) => {
-                return Err(Error::file(
-                    &self.path,
-                    format!(
-                        "line {}: not valid UTF-8 at byte {} of the line",
-                        self.number,
-                        e.valid_up_to() + 1
-                    ),
-                ));
-            }
-        }
-        Ok(Some(Line {
-            text: &self.text,
-            number: self.number,
-            path: &self.path,
-        }))
     }
 
     /// The next line that is neither blank nor a comment (starting with one of `comments`
     /// after leading blanks).
     pub(crate) fn next_content(&mut self, comments: &[&str]) -> Result<Option<Line<'_>>> {
-        loop {
-            // Re-borrow per iteration: the line borrows `self`.
-            let keep = match self.next_line()? {
-                None => return Ok(None),
-                Some(line) => {
-                    let t = line.text.trim_start();
-                    !(t.is_empty() || comments.iter().any(|c| t.starts_with(c)))
-                }
-            };
-            if keep {
-                return Ok(Some(Line {
-                    text: &self.text,
-                    number: self.number,
-                    path: &self.path,
-                }));
+        while let Some(range) = self.advance()? {
+            let t = self.line_at(range)?.text.trim_start();
+            if !(t.is_empty() || comments.iter().any(|c| t.starts_with(c))) {
+                // Built again: a line returned from inside the loop would keep `self` borrowed.
+                return self.line_at(range).map(Some);
             }
         }
+        Ok(None)
+    }
+
+    /// The read bytes after the last line returned: whole lines, each with its `\n`, except
+    /// that the last line of the source may lack one. Empty only at the end of the source.
+    /// Not checked to be UTF-8. For a caller's fast path over many lines, which then tells
+    /// [`Self::consume_lines`] how many it handled; a line it cannot handle it leaves to
+    /// [`Self::next_line`].
+    pub(crate) fn buffered_lines(&mut self) -> Result<&[u8]> {
+        let mut searched = 0;
+        loop {
+            let pending = &self.buf[self.start..self.end];
+            if self.eof {
+                return Ok(&self.buf[self.start..self.end]);
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &pending[searched..]) {
+                return Ok(&self.buf[self.start..self.start + searched + i + 1]);
+            }
+            searched = pending.len();
+            self.fill()?;
+        }
+    }
+
+    /// Skips the first `lines` lines of [`Self::buffered_lines`], `bytes` bytes in all.
+    pub(crate) fn consume_lines(&mut self, bytes: usize, lines: usize) {
+        self.start = (self.start + bytes).min(self.end);
+        self.number += lines;
     }
 
     /// An error at the end of the file (e.g. a truncated section).
@@ -250,7 +332,6 @@ impl<R: BufRead> LineReader<R> {
         )
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -271,8 +352,7 @@ mod tests {
         let x = line.fields(Separator::Char(',')).nth(1).unwrap();
         let e = line.parse::<u32>(x, "a node id").unwrap_err().to_string();
         assert_eq!(
-            e,
-            "t.txt: line 4, column 4: expected a node id, found `x`",
+            e, "t.txt: line 4, column 4: expected a node id, found `x`",
             "columns count characters, not bytes"
         );
         assert!(r.next_line().unwrap().is_none());
@@ -287,7 +367,29 @@ mod tests {
         assert_eq!(f[1].start, 5);
         assert_eq!(line.parse_value(f[1], "v").unwrap(), 2.5);
         assert!(line.parse_value(f[2], "v").unwrap().is_nan());
-        assert!(line.exact_fields(Separator::Whitespace, 2, "a pair").is_err());
+        assert!(
+            line.exact_fields(Separator::Whitespace, 2, "a pair")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn long_lines_line_ends_and_buffered_lines() {
+        let long = "é".repeat(BLOCK);
+        let text = format!("a\r\n{long}\n\nb\r");
+        let mut r = reader(&text);
+        assert_eq!(r.buffered_lines().unwrap(), b"a\r\n");
+        r.consume_lines(3, 1);
+        assert_eq!(r.line_number(), 1);
+        assert_eq!(r.next_line().unwrap().unwrap().text, long);
+        let line = r.next_content(&["#"]).unwrap().unwrap();
+        assert_eq!(
+            (line.text, line.number),
+            ("b\r", 4),
+            "a lone `\\r` at the end stays"
+        );
+        assert!(r.next_line().unwrap().is_none());
+        assert!(r.buffered_lines().unwrap().is_empty());
     }
 
     #[test]

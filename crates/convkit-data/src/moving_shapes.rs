@@ -19,8 +19,8 @@
 
 use burn::config::Config;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::rngs::StdRng;
 use rand::RngExt;
+use rand::rngs::StdRng;
 
 use crate::random::{gaussian, item_rng};
 use crate::{Batcher, Dataset, ShapesConfig, ShapesDataset};

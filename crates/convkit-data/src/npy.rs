@@ -1147,7 +1147,6 @@ pub fn write_npz(
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

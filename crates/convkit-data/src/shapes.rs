@@ -1,8 +1,8 @@
 //! Synthetic shapes: circles, squares and triangles on a noisy background.
 
 use burn::config::Config;
-use rand::rngs::StdRng;
 use rand::RngExt;
+use rand::rngs::StdRng;
 
 use crate::random::{gaussian, item_rng};
 use crate::{Dataset, ImageItem};
@@ -161,7 +161,6 @@ fn inside(g: &Geometry, x: f32, y: f32) -> bool {
         }
     }
 }
-
 
 impl Dataset for ShapesDataset {
     type Item = ImageItem;

@@ -28,12 +28,18 @@
 //! Large files stream. [`read_edge_list`] reads a file twice: the first pass validates every
 //! line and counts each node's entries (the counts become the CSR offsets in place), the
 //! second places the entries into the allocated CSR arrays, so peak memory is the graph itself
-//! (4 bytes per stored entry, 4 more if weighted, 8 per node) plus small line and batch
-//! buffers; a digest of the edges of both passes must agree, so a file changed in between is
-//! an error. A gzip file is decompressed twice. [`parse_edge_list`] reads a non-seekable
+//! (4 bytes per stored entry, 4 more if weighted, 8 per node) plus the line buffer (1 MiB)
+//! and batch buffers (8 MiB at most); a digest of the edges of both passes must agree, so a
+//! file changed in between is an error. A gzip file is decompressed twice. [`parse_edge_list`] reads a non-seekable
 //! source once into compact `(u32, u32)` pairs (8 bytes per edge, plus 4 for a weight) and
-//! builds the CSR from them: faster, with that much more memory. Ids are parsed from the line
-//! bytes by hand; only weights go through `str::parse`.
+//! builds the CSR from them: faster, with that much more memory.
+//!
+//! Speed: data lines of the usual shape (`digits SEP digits [SEP weight]`, ids in range) are
+//! parsed straight from the line reader's buffer, ids by hand; every other line (comments, a
+//! header, other spacing, anything wrong) goes through the general per-line path, which also
+//! words every error, so both paths accept the same lines. The second pass of a directed
+//! graph groups each batch of edges by source before placing them, so the CSR arrays are
+//! written in order rather than at random.
 
 use std::fs::File;
 use std::io::{BufRead, BufWriter, Write};
@@ -105,7 +111,7 @@ pub struct EdgeListOptions {
     pub max_inferred_nodes: usize,
 }
 
-/// Edges per batch of the two-pass reader.
+/// Edges per batch of the first pass of [`read_edge_list`].
 const BATCH: usize = 4096;
 
 /// Comment prefixes: `#` (SNAP, networkx) and `%` (KONECT, Matrix Market).
@@ -215,22 +221,12 @@ pub fn read_edge_list(path: impl AsRef<Path>, options: &EdgeListOptions) -> Resu
     let weighted = layout
         .data
         .map_or(options.weights == Weights::Weighted, |d| d.weighted);
-    let mut fill = CsrFill::new(counts, weighted, directed)?;
-    let changed = "the file changed between the two passes of the reader";
+    let mut placer = Placer::new(
+        CsrFill::new(counts, weighted, directed)?,
+        num_nodes,
+        directed,
+    );
     let mut second_pass = EdgeDigest::default();
-    // (source, target, weight, line)
-    let mut batch: Vec<(u32, u32, f32, usize)> = Vec::with_capacity(BATCH);
-    let mut place = |batch: &mut Vec<(u32, u32, f32, usize)>| {
-        for (u, v, weight, line) in batch.drain(..) {
-            if !fill.place(u, v, weight) {
-                return Err(Error::file(
-                    path,
-                    format!("line {line}: {changed} (this edge was not counted)"),
-                ));
-            }
-        }
-        Ok(())
-    };
     let mut lines = LineReader::open(path)?;
     scan(
         &mut lines,
@@ -241,19 +237,125 @@ pub fn read_edge_list(path: impl AsRef<Path>, options: &EdgeListOptions) -> Resu
             second_pass.add(u, v, weight);
             let node = |id: u64| id.checked_sub(shift).and_then(|i| u32::try_from(i).ok());
             let (Some(u), Some(v)) = (node(u), node(v)) else {
-                return Err(line.error(format!("{changed} (this edge was not counted)")));
+                return Err(not_counted(path, line));
             };
-            batch.push((u, v, weight.unwrap_or(1.0), line.number));
-            if batch.len() == BATCH {
-                place(&mut batch)?;
-            }
-            Ok(())
+            placer.push(u, v, weight.unwrap_or(1.0), line, path)
         },
     )?;
-    place(&mut batch)?;
-    match fill.finish() {
+    match placer.finish(path)? {
         Some(graph) if second_pass == first_pass => Ok(graph),
-        _ => Err(lines.error_at_end(format!("{changed} (other edges than counted)"))),
+        _ => Err(lines.error_at_end(format!("{CHANGED} (other edges than counted)"))),
+    }
+}
+
+/// What the second pass of [`read_edge_list`] reports when it finds other edges than the first.
+const CHANGED: &str = "the file changed between the two passes of the reader";
+
+fn not_counted(path: &Path, line: usize) -> Error {
+    Error::file(
+        path,
+        format!("line {line}: {CHANGED} (this edge was not counted)"),
+    )
+}
+
+/// Edges per batch of the second pass of [`read_edge_list`] (16 bytes each, twice over).
+const PLACE_BATCH: usize = 1 << 18;
+
+/// The second pass of [`read_edge_list`]: places edges into the CSR in batches. The entries of
+/// a directed batch are first grouped by blocks of source ids (a stable counting sort, so each
+/// row keeps the file order): placing them block by block writes the offsets and targets
+/// arrays front to back instead of at random, several times faster on unsorted files.
+/// Undirected edges also write the target's row, which grouping by source would reorder: they
+/// are placed in file order.
+struct Placer {
+    fill: CsrFill,
+    /// (source, target, weight, line - `first_line`)
+    batch: Vec<(u32, u32, f32, u32)>,
+    first_line: usize,
+    /// The grouped batch and the block starts (directed graphs only).
+    grouped: Vec<(u32, u32, f32, u32)>,
+    starts: Vec<usize>,
+    /// A source's block is `source >> block_shift`.
+    block_shift: u32,
+}
+
+impl Placer {
+    fn new(fill: CsrFill, num_nodes: usize, directed: bool) -> Self {
+        // About 4 edges per block of a full batch: the blocks then cover the rows densely.
+        let blocks = if directed { PLACE_BATCH / 4 } else { 0 };
+        let id_bits = usize::BITS - num_nodes.leading_zeros();
+        let block_shift = id_bits.saturating_sub(blocks.trailing_zeros());
+        Placer {
+            fill,
+            batch: Vec::new(),
+            first_line: 0,
+            grouped: Vec::new(),
+            starts: vec![
+                0;
+                if directed {
+                    (num_nodes >> block_shift) + 2
+                } else {
+                    0
+                }
+            ],
+            block_shift,
+        }
+    }
+
+    fn push(&mut self, u: u32, v: u32, weight: f32, line: usize, path: &Path) -> Result<()> {
+        if self.batch.is_empty() {
+            self.first_line = line;
+        }
+        let offset = match u32::try_from(line - self.first_line) {
+            Ok(offset) => offset,
+            Err(_) => {
+                self.flush(path)?;
+                self.first_line = line;
+                0
+            }
+        };
+        self.batch.push((u, v, weight, offset));
+        if self.batch.len() == PLACE_BATCH {
+            self.flush(path)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, path: &Path) -> Result<()> {
+        let batch = if self.starts.len() > 1 && self.batch.len() > 1 {
+            let last = self.starts.len() - 2;
+            let block = |u: u32| ((u >> self.block_shift) as usize).min(last);
+            self.starts.fill(0);
+            for &(u, ..) in &self.batch {
+                self.starts[block(u) + 1] += 1;
+            }
+            for i in 1..self.starts.len() {
+                self.starts[i] += self.starts[i - 1];
+            }
+            self.grouped.clear();
+            self.grouped.resize(self.batch.len(), (0, 0, 0.0, 0));
+            for &entry in &self.batch {
+                let at = &mut self.starts[block(entry.0)];
+                self.grouped[*at] = entry;
+                *at += 1;
+            }
+            &self.grouped
+        } else {
+            &self.batch
+        };
+        for &(u, v, weight, offset) in batch {
+            if !self.fill.place(u, v, weight) {
+                return Err(not_counted(path, self.first_line + offset as usize));
+            }
+        }
+        self.batch.clear();
+        Ok(())
+    }
+
+    /// The graph, or `None` if the rows are not filled exactly.
+    fn finish(mut self, path: &Path) -> Result<Option<Graph>> {
+        self.flush(path)?;
+        Ok(self.fill.finish())
     }
 }
 
@@ -376,14 +478,28 @@ fn scan<R: BufRead>(
     options: &EdgeListOptions,
     layout: &mut Layout,
     ids: &mut IdRange,
-    mut visit: impl FnMut(&Line<'_>, [u64; 2], Option<f32>) -> Result<()>,
+    mut visit: impl FnMut(usize, [u64; 2], Option<f32>) -> Result<()>,
 ) -> Result<()> {
     let explicit_shift = match options.index_base {
         IndexBase::Zero => Some(0),
         IndexBase::One => Some(1),
         IndexBase::Auto => None,
     };
-    while let Some(line) = lines.next_content(&COMMENTS)? {
+    let mut fast = layout.data.and_then(|data| FastLines::new(data, options));
+    loop {
+        if let Some(fast) = &fast
+            && lines.line_number() + 1 >= fast.first_line
+        {
+            fast.scan(lines, ids, &mut visit)?;
+        }
+        // The slow path: any other line, read as a `Line`, which names any error.
+        let Some(line) = lines.next_line()? else {
+            return Ok(());
+        };
+        let content = line.text.trim_start();
+        if content.is_empty() || COMMENTS.iter().any(|c| content.starts_with(c)) {
+            continue;
+        }
         if !layout.header_decided {
             layout.header_decided = true;
             let is_header = match options.header {
@@ -404,7 +520,11 @@ fn scan<R: BufRead>(
         }
         let data = match layout.data {
             Some(data) => data,
-            None => *layout.data.insert(first_data_line(&line, options.weights)?),
+            None => {
+                let data = first_data_line(&line, options.weights)?;
+                fast = FastLines::new(data, options);
+                *layout.data.insert(data)
+            }
         };
         let mut fields = [Field { text: "", start: 0 }; 3];
         let count = split_fields(line.text, data.separator, &mut fields);
@@ -462,9 +582,174 @@ fn scan<R: BufRead>(
         } else {
             None
         };
-        visit(&line, pair, weight)?;
+        visit(line.number, pair, weight)?;
     }
-    Ok(())
+}
+
+/// The fast path of [`scan`] for the common data line `digits SEP digits [SEP weight]` (SEP
+/// the layout's separator, a single blank for blank-separated files; the line ends in `\n`,
+/// `\r\n` or the end of the file) with ids in the range the options allow: such lines are
+/// parsed straight from the reader's buffer. Any other line (comments, other spacing, more
+/// fields, bad or out-of-range ids) is left to the slow path, which reads it as a [`Line`]
+/// and names any error, so both paths accept the same lines with the same results.
+struct FastLines {
+    /// The separator bytes: equal unless the layout separates by blanks.
+    separator: [u8; 2],
+    weighted: bool,
+    /// The smallest and largest id the slow path accepts.
+    min_id: u64,
+    max_id: u64,
+    /// The first data line: lines before it (comments, a header) take the slow path.
+    first_line: usize,
+}
+
+impl FastLines {
+    /// `None` if the separator is not ASCII.
+    fn new(data: DataLayout, options: &EdgeListOptions) -> Option<Self> {
+        let separator = match data.separator {
+            Separator::Whitespace => [b' ', b'\t'],
+            Separator::Char(c) => [u8::try_from(c).ok().filter(u8::is_ascii)?; 2],
+        };
+        let shift = match options.index_base {
+            IndexBase::Zero | IndexBase::Auto => 0,
+            IndexBase::One => 1,
+        };
+        // The bounds that `scan` checks, in the same cases.
+        let limit = match (options.num_nodes, options.index_base) {
+            (None, _) => Some(options.max_inferred_nodes as u64),
+            (Some(n), IndexBase::Auto) => Some(n as u64),
+            // Ids shift..n + shift; none if that is empty.
+            (Some(n), _) => (n as u64 + shift).checked_sub(1),
+        };
+        // An empty range sends every line to the slow path.
+        let (min_id, max_id) = match limit {
+            Some(max) => (shift, max.min(u64::from(u32::MAX))),
+            None => (1, 0),
+        };
+        Some(FastLines {
+            separator,
+            weighted: data.weighted,
+            min_id,
+            max_id,
+            first_line: data.first_line,
+        })
+    }
+
+    /// Hands the lines at the front of `lines`' buffer to `visit` while they have the fast
+    /// shape, as `scan` would; stops at the first other line or the end of the input.
+    fn scan<R: BufRead>(
+        &self,
+        lines: &mut LineReader<R>,
+        ids: &mut IdRange,
+        visit: &mut impl FnMut(usize, [u64; 2], Option<f32>) -> Result<()>,
+    ) -> Result<()> {
+        loop {
+            let number = lines.line_number();
+            let block = lines.buffered_lines()?;
+            let (mut at, mut count) = (0, 0);
+            while let Some((u, v, v_column, weight, len)) = self.parse(&block[at..]) {
+                let line = number + count + 1;
+                ids.update(u, line, 1);
+                ids.update(v, line, v_column);
+                visit(line, [u, v], weight)?;
+                at += len;
+                count += 1;
+            }
+            let whole = at == block.len();
+            lines.consume_lines(at, count);
+            if !whole || at == 0 {
+                // A line for the slow path, or the end.
+                return Ok(());
+            }
+        }
+    }
+
+    /// The line at the start of `bytes` as (source, target, the target's column, weight,
+    /// length with the line end), or `None` if it does not have the fast shape.
+    fn parse(&self, bytes: &[u8]) -> Option<(u64, u64, usize, Option<f32>, usize)> {
+        let (u, at) = self.id(bytes, 0)?;
+        let at = self.separator_at(bytes, at)?;
+        let v_column = at + 1;
+        let (v, at) = self.id(bytes, at)?;
+        if !self.weighted {
+            return Some((u, v, v_column, None, line_end(bytes, at)?));
+        }
+        let start = self.separator_at(bytes, at)?;
+        let rest = bytes.get(start..)?;
+        let (end, len) = match memchr::memchr(b'\n', rest) {
+            Some(i) if i > 0 && rest[i - 1] == b'\r' => (start + i - 1, start + i + 1),
+            Some(i) => (start + i, start + i + 1),
+            // The last line, without a line end.
+            None => (bytes.len(), bytes.len()),
+        };
+        let text = std::str::from_utf8(bytes.get(start..end)?).ok()?;
+        // Text with a separator or blank in it does not parse as a number.
+        let weight = text.parse::<f32>().ok().filter(|w| w.is_finite())?;
+        Some((u, v, v_column, Some(weight), len))
+    }
+
+    /// The id of at most 10 digits (no overflow) at `at`, if in range, and the index after it.
+    fn id(&self, bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+        let (mut id, mut end) = match bytes.get(at..at + 8) {
+            // The first up to 8 digits at once.
+            Some(chunk) => eight_digits(chunk)?,
+            None => (0, 0),
+        };
+        end += at;
+        // The rest (or all, near the end of the buffer) digit by digit.
+        while let Some(&b) = bytes.get(end) {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            id = id * 10 + u64::from(digit);
+            end += 1;
+            if end - at > 10 {
+                return None;
+            }
+        }
+        (end > at && (self.min_id..=self.max_id).contains(&id)).then_some((id, end))
+    }
+
+    /// The index after the separator at `at`.
+    fn separator_at(&self, bytes: &[u8], at: usize) -> Option<usize> {
+        let b = *bytes.get(at)?;
+        (b == self.separator[0] || b == self.separator[1]).then_some(at + 1)
+    }
+}
+
+/// The number that the leading ASCII digits of `chunk` (8 bytes) spell and how many there
+/// are, with word-wide arithmetic (SWAR) instead of a loop; `None` if `chunk` is not 8 bytes.
+fn eight_digits(chunk: &[u8]) -> Option<(u64, usize)> {
+    let word = u64::from_le_bytes(chunk.try_into().ok()?);
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    // Per byte: nonzero high nibble test bits unless the byte is 0x30..=0x39. Carries out of
+    // a non-digit byte only disturb the bytes after it.
+    let high = word & (0xF0 * LOW);
+    let high_plus_6 = word.wrapping_add(6 * LOW) & (0xF0 * LOW);
+    let not_digit = (high ^ (0x30 * LOW)) | (high_plus_6 ^ (0x30 * LOW));
+    let count = (not_digit.trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return Some((0, 0));
+    }
+    // The digits' values, moved to the top bytes (the first digit is the lowest byte), so the
+    // free low bytes are leading zeros.
+    let mut value = (word & (0x0F * LOW)) << (8 * (8 - count));
+    value = (value.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    value = (value.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    value = value.wrapping_mul(10_000 << 32 | 1) >> 32;
+    Some((value, count))
+}
+
+/// The length of a line whose text ends at `at`: the line end must follow (`\n`, `\r\n`, or
+/// the end of the input).
+fn line_end(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at..at + 2) {
+        None if at == bytes.len() => Some(at),
+        _ if bytes.get(at) == Some(&b'\n') => Some(at + 1),
+        Some(b"\r\n") => Some(at + 2),
+        _ => None,
+    }
 }
 
 /// Splits `text` as [`Line::fields`] does (runs of blanks, or one separator character with
@@ -831,6 +1116,136 @@ mod tests {
         }
     }
 
+    /// A reader that hands out at most 3 bytes per read, so lines straddle its reads.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(3).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    impl BufRead for Trickle<'_> {
+        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            Ok(&self.0[..self.0.len().min(3)])
+        }
+        fn consume(&mut self, n: usize) {
+            self.0 = &self.0[n..];
+        }
+    }
+
+    #[test]
+    fn eight_digits_matches_parse() {
+        for text in [
+            "0",
+            "7",
+            "12",
+            "00000001",
+            "12345678",
+            "99999999",
+            "1234567x",
+            "1\t2",
+            "x1",
+            "9/",
+            ":9",
+            "\u{7f}",
+            "10000000",
+            "4294967295",
+            "0999999999",
+        ] {
+            let mut chunk = [b'\n'; 8];
+            let n = text.len().min(8);
+            chunk[..n].copy_from_slice(&text.as_bytes()[..n]);
+            let digits = chunk.iter().take_while(|b| b.is_ascii_digit()).count();
+            let expected = std::str::from_utf8(&chunk[..digits])
+                .unwrap()
+                .parse()
+                .unwrap_or(0);
+            assert_eq!(eight_digits(&chunk), Some((expected, digits)), "{text:?}");
+        }
+        assert_eq!(eight_digits(b"123"), None);
+    }
+
+    #[test]
+    fn large_input_across_reads_and_line_ends() {
+        // More than one buffer of the line reader, CRLF lines, comments and a last line
+        // without its line end.
+        let mut text = String::from("# big\r\n");
+        let mut edges = Vec::new();
+        for i in 0..150_000u32 {
+            let (u, v) = (i % 1000, i.wrapping_mul(2_654_435_761) % 4_000);
+            edges.push((u, v));
+            let end = match i % 3 {
+                0 => "\r\n",
+                _ => "\n",
+            };
+            text.push_str(&format!("{u}\t{v}{end}"));
+            if i % 10_000 == 0 {
+                text.push_str("% note\n\n");
+            }
+        }
+        text.push_str("5\t6");
+        edges.push((5, 6));
+        assert!(text.len() > 1 << 20);
+        let options = EdgeListOptions::new().with_directed(true);
+        let expected = Graph::from_edges(4000, &edges, None, true).unwrap();
+        let g = parse_edge_list(text.as_bytes(), "t.edges", &options).unwrap();
+        assert_eq!(g, expected);
+        let g = parse_edge_list(Trickle(text.as_bytes()), "t.edges", &options).unwrap();
+        assert_eq!(g, expected);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.edges");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read_edge_list(&path, &options).unwrap(), expected);
+        // A bad line deep in the file is named by its number.
+        let bad = format!("{text}x");
+        std::fs::write(&path, &bad).unwrap();
+        let e = read_edge_list(&path, &options).unwrap_err().to_string();
+        let line = bad.lines().count();
+        assert!(
+            e.contains(&format!("line {line}, column 3: expected a node id")),
+            "{e}"
+        );
+    }
+
+    fn line_texts() -> impl Strategy<Value = Vec<(Vec<&'static str>, bool)>> {
+        let token = prop::sample::select(vec![
+            "0",
+            "1",
+            "3",
+            "7",
+            "00",
+            "12",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "x",
+            "-1",
+            "2.5",
+            "inf",
+            "",
+            "1e3",
+            "#",
+        ]);
+        let line = (proptest::collection::vec(token, 0..4), any::<bool>());
+        proptest::collection::vec(line, 0..12)
+    }
+
+    /// The text of `lines`, fields joined by `separator`, each line ending in `\n` or `\r\n`
+    /// after `pad`.
+    fn join(lines: &[(Vec<&str>, bool)], separator: &str, pad: &str) -> String {
+        let mut text = String::new();
+        for (fields, crlf) in lines {
+            text.push_str(&fields.join(separator));
+            text.push_str(pad);
+            text.push_str(if *crlf { "\r\n" } else { "\n" });
+        }
+        text
+    }
+
     fn graphs() -> impl Strategy<Value = Graph> {
         (1usize..12, any::<bool>(), any::<bool>()).prop_flat_map(|(n, directed, weighted)| {
             let edge = (0..n as u32, 0..n as u32, -1e6f32..1e6);
@@ -855,87 +1270,41 @@ mod tests {
             let back = parse_edge_list(&text[..], "p.edges", &options).unwrap();
             prop_assert_eq!(sorted(back), sorted(g));
         }
-    }
-}
 
-#[cfg(test)]
-mod perf_tmp {
-    use super::*;
-
-    fn hwm() -> String {
-        std::fs::read_to_string("/proc/self/status")
-            .unwrap()
-            .lines()
-            .filter(|l| l.starts_with("VmHWM"))
-            .collect()
-    }
-
-    #[test]
-    #[ignore]
-    fn perf_read() {
-        let path = std::env::var("EDGES").unwrap_or("/tmp/big.edges".into());
-        let size = std::fs::metadata(&path).unwrap().len() as f64;
-        let o = EdgeListOptions::new().with_directed(true);
-        for _ in 0..2 {
-            let t = std::time::Instant::now();
-            let g = read_edge_list(&path, &o).unwrap();
-            let s = t.elapsed().as_secs_f64();
-            eprintln!("read_edge_list {:.1} MB/s ({s:.2}s) {} {}", size / s / 1e6, g.num_entries(), hwm());
-        }
-    }
-
-    #[test]
-    #[ignore]
-    fn perf_parse() {
-        let path = std::env::var("EDGES").unwrap_or("/tmp/big.edges".into());
-        let size = std::fs::metadata(&path).unwrap().len() as f64;
-        let o = EdgeListOptions::new().with_directed(true);
-        for _ in 0..2 {
-            let t = std::time::Instant::now();
-            let f = std::io::BufReader::with_capacity(1 << 16, File::open(&path).unwrap());
-            let g = parse_edge_list(f, &path, &o).unwrap();
-            let s = t.elapsed().as_secs_f64();
-            eprintln!("parse_edge_list {:.1} MB/s ({s:.2}s) {} {}", size / s / 1e6, g.num_entries(), hwm());
-        }
-    }
-}
-
-#[cfg(test)]
-mod perf_tmp2 {
-    use super::*;
-    use rand::{RngExt, SeedableRng};
-
-    #[test]
-    #[ignore]
-    fn perf_place() {
-        let n = 2_000_000usize;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let edges: Vec<(u32, u32)> = (0..10_000_000)
-            .map(|_| (rng.random_range(0..n as u32), rng.random_range(0..n as u32)))
-            .collect();
-        let t = std::time::Instant::now();
-        let mut counts = vec![0usize; n + 2];
-        for &(u, _) in &edges {
-            counts[u as usize + 1] += 1;
-        }
-        eprintln!("count {:.3}", t.elapsed().as_secs_f64());
-        counts.truncate(n + 1);
-        for batch in [1usize, 4096, 65536, 1 << 20] {
-            let mut fill = CsrFill::new(counts.clone(), false, true).unwrap();
-            let t = std::time::Instant::now();
-            let mut buf: Vec<(u32, u32)> = Vec::with_capacity(batch);
-            for chunk in edges.chunks(batch) {
-                buf.clear();
-                buf.extend_from_slice(chunk);
-                if batch > 1 {
-                    buf.sort_by_key(|e| e.0);
-                }
-                for &(u, v) in &buf {
-                    assert!(fill.place(u, v, 1.0));
-                }
+        #[test]
+        fn fast_and_slow_paths_agree(
+            lines in line_texts(),
+            comma in any::<bool>(),
+            directed in any::<bool>(),
+            num_nodes in prop::option::of(0usize..10),
+            base in prop::sample::select(vec![IndexBase::Zero, IndexBase::One, IndexBase::Auto]),
+        ) {
+            // A trailing blank (trimmed) keeps every line off the fast path.
+            let separator = if comma { "," } else { " " };
+            let fast = join(&lines, separator, "");
+            let slow = join(&lines, separator, " ");
+            let options = EdgeListOptions::new()
+                .with_directed(directed)
+                .with_num_nodes(num_nodes)
+                .with_index_base(base)
+                .with_max_inferred_nodes(100);
+            let outcome = |text: &str| {
+                parse_edge_list(text.as_bytes(), "p.edges", &options).map_err(|e| e.to_string())
+            };
+            let expected = outcome(&slow);
+            prop_assert_eq!(&outcome(&fast), &expected);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.edges");
+            std::fs::write(&path, &fast).unwrap();
+            let read = read_edge_list(&path, &options).map_err(|e| e.to_string());
+            match (&read, &expected) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => prop_assert_eq!(
+                    a.replace(&path.display().to_string(), "p.edges"),
+                    b.clone()
+                ),
+                _ => prop_assert!(false, "{read:?} {expected:?}"),
             }
-            eprintln!("place batch {batch} {:.3}", t.elapsed().as_secs_f64());
-            let _ = fill.finish().unwrap();
         }
     }
 }
