@@ -206,4 +206,23 @@ mod tests {
         assert!(e.contains("2 class names, expected 10"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn committed_cifar10_fixture() {
+        // Two CIFAR-10 records (labels 3 and 9; byte k of record r's pixels is (100 r + k) mod
+        // 256), in the layout of `test_batch.bin`.
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/cifar/test_batch.bin"
+        ));
+        let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+        read_batch(path, Cifar::Ten, &mut pixels, &mut labels).unwrap();
+        assert_eq!(labels, [3, 9]);
+        assert_eq!(pixels.len(), 2 * 3072);
+        assert_eq!((pixels[0], pixels[3071], pixels[3072]), (0, 255, 100));
+        let e = read_batch(path, Cifar::HundredFine, &mut pixels, &mut labels)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a whole number of 3074-byte"), "{e}");
+    }
 }

@@ -465,4 +465,20 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn committed_mnist_layout_fixture() {
+        // Three 4×4 images (pixel k of image i is 16 i + k) and gzip-compressed labels 7, 0, 9,
+        // in the file names and layout of the MNIST test set.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/idx");
+        let set = read_idx_images(
+            format!("{dir}/t10k-images-idx3-ubyte"),
+            format!("{dir}/t10k-labels-idx1-ubyte.gz"),
+        )
+        .unwrap();
+        assert_eq!(set.shape(), [1, 4, 4]);
+        assert_eq!(set.labels(), [7, 0, 9]);
+        let item = crate::Dataset::get(&set, 2).unwrap();
+        assert_eq!(item.pixels[5], (32.0 + 5.0) / 255.0);
+    }
 }
