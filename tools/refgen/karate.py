@@ -8,9 +8,8 @@ Writes, under crates/convkit-data/tests/data/graph/ (of --out-root, default the 
   (`Mr. Hi` or `Officer`: the faction each member joined after the split).
 
 `convkit_data::graph::karate` embeds the same data; its tests compare against these files.
-Only networkx is needed (pinned in the comment below), not torch:
+Only networkx is needed (pinned in requirements.txt), not torch:
 
-    target/refgen-venv/bin/pip install networkx==3.6.1
     target/refgen-venv/bin/python tools/refgen/karate.py
 """
 

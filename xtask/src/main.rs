@@ -53,6 +53,7 @@ const REFGEN_SCRIPTS: &[&str] = &[
     "conv_norm_act.py",
     "npy_fixtures.py",
     "transforms.py",
+    "karate.py",
 ];
 
 fn project_root() -> PathBuf {
