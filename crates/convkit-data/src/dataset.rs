@@ -1,6 +1,6 @@
 //! The dataset / batcher trait pair.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// Random access to a collection of items.
 pub trait Dataset: Send + Sync {
@@ -64,4 +64,40 @@ impl<T: Dataset + ?Sized> Dataset for &T {
     fn get(&self, index: usize) -> Option<Self::Item> {
         (**self).get(index)
     }
+}
+
+/// The common body of the batchers: stacks the values of `items`, which must share one
+/// shape `[d1, …, dD]` (`what` names them in the panic message), into a `[N, d1, …, dD]`
+/// tensor (`B = D + 1`), with `extend` appending an item's values, and their labels into a
+/// `[N]` tensor.
+///
+/// # Panics
+/// If `items` is empty, the shapes differ or `B != D + 1` (programming errors: datasets make
+/// items of one shape).
+pub(crate) fn stack_labelled<T, const D: usize, const B: usize>(
+    items: &[T],
+    what: &str,
+    shape_of: impl Fn(&T) -> ([usize; D], usize),
+    mut extend: impl FnMut(&T, &mut Vec<f32>),
+    device: &Device,
+) -> (Tensor<B>, Tensor<1, Int>) {
+    assert_eq!(B, D + 1, "a batch has one more axis than its items");
+    let (shape, _) = shape_of(&items[0]);
+    let mut values = Vec::with_capacity(items.len() * shape.iter().product::<usize>());
+    let mut labels = Vec::with_capacity(items.len());
+    for item in items {
+        let (item_shape, label) = shape_of(item);
+        assert_eq!(
+            item_shape, shape,
+            "all {what} of a batch must have one shape"
+        );
+        extend(item, &mut values);
+        labels.push(label as i64);
+    }
+    let n = items.len();
+    let batch_shape: Vec<usize> = std::iter::once(n).chain(shape).collect();
+    (
+        Tensor::from_data(TensorData::new(values, batch_shape), device),
+        Tensor::from_data(TensorData::new(labels, [n]), device),
+    )
 }

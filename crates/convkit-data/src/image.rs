@@ -1,8 +1,9 @@
 //! Image classification items and batches.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 
 use crate::Batcher;
+use crate::dataset::stack_labelled;
 
 /// One image with its class label.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,30 +53,22 @@ impl Batcher<ImageItem> for ImageBatcher {
     /// If the items have different shapes or the normalization has the wrong channel count:
     /// datasets validate their items when they are read, so this is a programming error.
     fn batch(&self, items: Vec<ImageItem>, device: &Device) -> ImageBatch {
-        let shape = items[0].shape;
-        let [c, h, w] = shape;
-        let mut pixels = Vec::with_capacity(items.len() * c * h * w);
-        let mut labels = Vec::with_capacity(items.len());
-        for item in &items {
-            assert_eq!(
-                item.shape, shape,
-                "all images of a batch must have one shape"
-            );
-            match &self.normalize {
+        let (images, targets) = stack_labelled(
+            &items,
+            "images",
+            |item| (item.shape, item.label),
+            |item, out| match &self.normalize {
                 Some((mean, std)) => {
+                    let [c, h, w] = item.shape;
                     assert_eq!(mean.len(), c, "normalization has the wrong channel count");
                     for (ch, plane) in item.pixels.chunks_exact(h * w).enumerate() {
-                        pixels.extend(plane.iter().map(|p| (p - mean[ch]) / std[ch]));
+                        out.extend(plane.iter().map(|p| (p - mean[ch]) / std[ch]));
                     }
                 }
-                None => pixels.extend_from_slice(&item.pixels),
-            }
-            labels.push(item.label as i64);
-        }
-        let n = items.len();
-        ImageBatch {
-            images: Tensor::from_data(TensorData::new(pixels, [n, c, h, w]), device),
-            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
-        }
+                None => out.extend_from_slice(&item.pixels),
+            },
+            device,
+        );
+        ImageBatch { images, targets }
     }
 }

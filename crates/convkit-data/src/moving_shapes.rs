@@ -18,10 +18,11 @@
 //! `[N, T, C, H, W]` tensor.
 
 use burn::config::Config;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use rand::RngExt;
 use rand::rngs::StdRng;
 
+use crate::dataset::stack_labelled;
 use crate::random::{gaussian, item_rng};
 use crate::{Batcher, Dataset, ShapesConfig, ShapesDataset};
 
@@ -282,23 +283,14 @@ impl Batcher<VideoItem> for VideoBatcher {
     /// If the items have different shapes: datasets make items of one shape, so this is a
     /// programming error.
     fn batch(&self, items: Vec<VideoItem>, device: &Device) -> VideoBatch {
-        let shape = items[0].shape;
-        let [t, c, h, w] = shape;
-        let mut frames = Vec::with_capacity(items.len() * t * c * h * w);
-        let mut labels = Vec::with_capacity(items.len());
-        for item in &items {
-            assert_eq!(
-                item.shape, shape,
-                "all clips of a batch must have one shape"
-            );
-            frames.extend_from_slice(&item.frames);
-            labels.push(item.label as i64);
-        }
-        let n = items.len();
-        VideoBatch {
-            videos: Tensor::from_data(TensorData::new(frames, [n, t, c, h, w]), device),
-            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
-        }
+        let (videos, targets) = stack_labelled(
+            &items,
+            "clips",
+            |item| (item.shape, item.label),
+            |item, out| out.extend_from_slice(&item.frames),
+            device,
+        );
+        VideoBatch { videos, targets }
     }
 }
 

@@ -20,9 +20,10 @@
 //! standard deviation `noise` on every coordinate.
 
 use burn::config::Config;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use rand::RngExt;
 
+use crate::dataset::stack_labelled;
 use crate::random::{gaussian, item_rng};
 use crate::{Batcher, Dataset};
 
@@ -399,23 +400,14 @@ impl Batcher<SkeletonItem> for SkeletonBatcher {
     /// If the items have different shapes: datasets make items of one shape, so this is a
     /// programming error.
     fn batch(&self, items: Vec<SkeletonItem>, device: &Device) -> SkeletonBatch {
-        let shape = items[0].shape;
-        let [c, t, v] = shape;
-        let mut coords = Vec::with_capacity(items.len() * c * t * v);
-        let mut labels = Vec::with_capacity(items.len());
-        for item in &items {
-            assert_eq!(
-                item.shape, shape,
-                "all sequences of a batch must have one shape"
-            );
-            coords.extend_from_slice(&item.coords);
-            labels.push(item.label as i64);
-        }
-        let n = items.len();
-        SkeletonBatch {
-            coords: Tensor::from_data(TensorData::new(coords, [n, c, t, v]), device),
-            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
-        }
+        let (coords, targets) = stack_labelled(
+            &items,
+            "sequences",
+            |item| (item.shape, item.label),
+            |item, out| out.extend_from_slice(&item.coords),
+            device,
+        );
+        SkeletonBatch { coords, targets }
     }
 }
 
