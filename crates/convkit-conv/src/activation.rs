@@ -17,6 +17,12 @@ pub enum Activation {
     Relu,
     /// The identity.
     Identity,
+    /// `x · Φ(x)` with the exact (erf) Gaussian CDF: PyTorch's `nn.GELU()` default,
+    /// "Gaussian Error Linear Units (GELUs)" (Hendrycks & Gimpel, 2016).
+    Gelu,
+    /// `x · sigmoid(x)` (`nn.SiLU`, also called swish), "Sigmoid-Weighted Linear Units for
+    /// Neural Network Function Approximation in Reinforcement Learning" (Elfwing et al., 2017).
+    Silu,
 }
 
 impl Activation {
@@ -25,6 +31,8 @@ impl Activation {
         match self {
             Activation::Relu => activation::relu(x),
             Activation::Identity => x,
+            Activation::Gelu => activation::gelu(x),
+            Activation::Silu => activation::silu(x),
         }
     }
 

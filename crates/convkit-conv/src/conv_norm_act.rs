@@ -2,11 +2,12 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{GroupNorm, GroupNormConfig, PaddingConfig2d};
+use burn::tensor::ops::PadMode;
 use burn::tensor::{Device, Tensor};
 use convkit_core::check::{Dim, check_shape};
-use convkit_core::{Result, Taps};
+use convkit_core::{Error, Result, Taps};
 use serde::{Deserialize, Serialize};
 
 use crate::{Activation, BatchNorm, BatchNormConfig};
@@ -14,12 +15,56 @@ use crate::{Activation, BatchNorm, BatchNormConfig};
 /// The normalization after the convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Norm {
-    /// [`BatchNorm`] (`torch.nn.BatchNorm2d`, eps 1e-5, momentum 0.1); the convolution then has
-    /// no bias.
+    /// [`BatchNorm`] (`torch.nn.BatchNorm2d`); the convolution then has no bias.
     #[default]
     Batch,
+    /// Group normalization over `groups` channel groups (`torch.nn.GroupNorm(groups, C)`, with
+    /// affine parameters), "Group Normalization" (Wu & He, 2018); the convolution has no bias.
+    Group {
+        /// Number of channel groups; must divide the output channels.
+        groups: usize,
+    },
     /// No normalization; the convolution has a bias.
     None,
+}
+
+/// How the input of the convolution is padded (with zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Padding {
+    /// `kernel / 2` on each side: PyTorch's `padding="same"` for odd kernels at stride 1, and
+    /// the usual `padding=k // 2` of strided convolutions in ResNet-style networks.
+    #[default]
+    Same,
+    /// No padding (`padding=0`, TensorFlow's `VALID`).
+    Valid,
+    /// `[rows, columns]` of zeros on each side (`padding=(ph, pw)` in PyTorch).
+    Explicit([usize; 2]),
+    /// TensorFlow's `SAME`: output size `ceil(n / stride)`, padding computed from the input
+    /// size at every call and split with the odd pixel at the bottom/right
+    /// (`timm.layers.Conv2dSame`; needed to load weights trained in TensorFlow, such as
+    /// EfficientNet's).
+    TfSame,
+}
+
+impl Padding {
+    /// Static `[rows, columns]` padding on each side, or `None` for [`Padding::TfSame`].
+    fn fixed(self, kernel: [usize; 2]) -> Option<[usize; 2]> {
+        match self {
+            Padding::Same => Some([kernel[0] / 2, kernel[1] / 2]),
+            Padding::Valid => Some([0, 0]),
+            Padding::Explicit(p) => Some(p),
+            Padding::TfSame => None,
+        }
+    }
+}
+
+/// TensorFlow `SAME` padding `(before, after)` of one spatial dimension of size `n` for a
+/// kernel `k` and stride `s`: the output has `ceil(n / s)` positions and the odd pixel goes
+/// after.
+fn tf_same_padding(n: usize, k: usize, s: usize) -> (usize, usize) {
+    let out = n.div_ceil(s).max(1);
+    let total = ((out - 1) * s + k).saturating_sub(n);
+    (total / 2, total - total / 2)
 }
 
 /// Configuration of [`ConvNormAct`].
@@ -29,19 +74,21 @@ pub struct ConvNormActConfig {
     pub in_channels: usize,
     /// Output channels.
     pub out_channels: usize,
-    /// Square kernel size.
-    #[config(default = 3)]
-    pub kernel_size: usize,
-    /// Stride.
+    /// Kernel size `[height, width]`.
+    #[config(default = "[3, 3]")]
+    pub kernel_size: [usize; 2],
+    /// Stride (both dimensions).
     #[config(default = 1)]
     pub stride: usize,
-    /// Zero padding on each side; `None` means `kernel_size / 2` ("same" for odd kernels at
-    /// stride 1).
-    #[config(default = "None")]
-    pub padding: Option<usize>,
+    /// Zero padding.
+    #[config(default = "Padding::Same")]
+    pub padding: Padding,
     /// Normalization.
     #[config(default = "Norm::Batch")]
     pub norm: Norm,
+    /// ε of the normalization (PyTorch's default 1e-5; timm's Inception networks use 1e-3).
+    #[config(default = 1e-5)]
+    pub norm_eps: f64,
     /// Activation.
     #[config(default = "Activation::Relu")]
     pub activation: Activation,
@@ -51,59 +98,148 @@ pub struct ConvNormActConfig {
 }
 
 impl ConvNormActConfig {
+    /// A square `k × k` kernel (shorthand for `with_kernel_size([k, k])`).
+    pub fn with_square_kernel(self, k: usize) -> Self {
+        self.with_kernel_size([k, k])
+    }
+
+    /// Checks the configuration: non-zero sizes, and group counts that divide the channels.
+    pub fn validate(&self) -> Result<()> {
+        let what = "ConvNormAct config";
+        if self.in_channels == 0 || self.out_channels == 0 {
+            return Err(Error::invalid(what, "channel counts must be positive"));
+        }
+        if self.kernel_size.contains(&0) || self.stride == 0 {
+            return Err(Error::invalid(
+                what,
+                "kernel size and stride must be positive",
+            ));
+        }
+        if let Norm::Group { groups } = self.norm
+            && (groups == 0 || self.out_channels % groups != 0)
+        {
+            return Err(Error::invalid(
+                what,
+                format!(
+                    "group norm with {groups} groups needs a positive group count dividing the \
+                     {} output channels",
+                    self.out_channels
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Creates the block with burn's default (Kaiming-uniform) initialization.
+    ///
+    /// # Panics
+    /// If the configuration is invalid (see [`ConvNormActConfig::validate`]); use
+    /// [`ConvNormActConfig::try_init`] to get the error instead.
     pub fn init(&self, device: &Device) -> ConvNormAct {
-        let padding = self.padding.unwrap_or(self.kernel_size / 2);
+        self.try_init(device)
+            .unwrap_or_else(|e| panic!("invalid ConvNormAct configuration: {e}"))
+    }
+
+    /// Creates the block, or says why the configuration is invalid.
+    pub fn try_init(&self, device: &Device) -> Result<ConvNormAct> {
+        self.validate()?;
+        let [ph, pw] = self.padding.fixed(self.kernel_size).unwrap_or([0, 0]);
         let bias = self.bias.unwrap_or(self.norm == Norm::None);
-        let conv = Conv2dConfig::new(
-            [self.in_channels, self.out_channels],
-            [self.kernel_size, self.kernel_size],
-        )
-        .with_stride([self.stride, self.stride])
-        .with_padding(PaddingConfig2d::Explicit(
-            padding, padding, padding, padding,
-        ))
-        .with_bias(bias)
-        .init(device);
+        let conv = Conv2dConfig::new([self.in_channels, self.out_channels], self.kernel_size)
+            .with_stride([self.stride, self.stride])
+            .with_padding(PaddingConfig2d::Explicit(ph, pw, ph, pw))
+            .with_bias(bias)
+            .init(device);
         let norm = match self.norm {
-            Norm::Batch => Some(BatchNormConfig::new(self.out_channels).init(device)),
+            Norm::Batch => Some(NormLayer::Batch(
+                BatchNormConfig::new(self.out_channels)
+                    .with_epsilon(self.norm_eps)
+                    .init(device),
+            )),
+            Norm::Group { groups } => Some(NormLayer::Group(
+                GroupNormConfig::new(groups, self.out_channels)
+                    .with_epsilon(self.norm_eps)
+                    .init(device),
+            )),
             Norm::None => None,
         };
-        ConvNormAct {
+        // The smallest input that yields a 1×1 output.
+        let min_size = |k: usize, p: usize| match self.padding {
+            Padding::TfSame => 1,
+            _ => k.saturating_sub(2 * p).max(1),
+        };
+        Ok(ConvNormAct {
             conv,
             norm,
             activation: self.activation,
             in_channels: self.in_channels,
-            min_size: self.kernel_size.saturating_sub(2 * padding).max(1),
+            kernel_size: self.kernel_size,
+            stride: self.stride,
+            tf_same: self.padding == Padding::TfSame,
+            min_size: [
+                min_size(self.kernel_size[0], ph),
+                min_size(self.kernel_size[1], pw),
+            ],
+        })
+    }
+}
+
+/// The normalization layer of a [`ConvNormAct`].
+///
+/// Parameter paths do not include the variant name (`norm.gamma`, not `norm.Batch.gamma`):
+/// convkit's weight stores skip enum variants, so PyTorch's `bn.weight` maps to one path.
+#[derive(Module, Debug)]
+pub enum NormLayer {
+    /// Batch normalization.
+    Batch(BatchNorm),
+    /// Group normalization.
+    Group(GroupNorm),
+}
+
+impl NormLayer {
+    /// Normalizes `x`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            NormLayer::Batch(bn) => bn.forward(x),
+            NormLayer::Group(gn) => gn.forward(x),
         }
     }
 }
 
 /// `act(norm(conv(x)))`: the basic unit of a CNN.
 ///
-/// Matches `torch.nn.Sequential(Conv2d(..., bias=False), BatchNorm2d(...), ReLU())`. Batch norm
-/// uses batch statistics (and updates its running statistics) when the input is on an
-/// autodiff device and the module is in training state; running statistics otherwise.
+/// Matches `torch.nn.Sequential(Conv2d(..., bias=False), BatchNorm2d(...), ReLU())` (or
+/// `GroupNorm`, GELU, SiLU; timm's `ConvNormAct`, and with [`Padding::TfSame`] timm's
+/// `Conv2dSame`). Batch norm uses batch statistics (and updates its running statistics) when
+/// the input is on an autodiff device and the module is in training state; running
+/// statistics otherwise.
 ///
 /// Tap sites (relative to the block): `conv`, `norm` (when present), `act.mask` (ReLU gating,
 /// [`convkit_core::SiteKind::ReluMask`]) and `out`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]`
-/// - output `[N, C_out, H_out, W_out]`, `H_out = floor((H + 2p - k) / s) + 1`.
+/// - output `[N, C_out, H_out, W_out]`, `H_out = floor((H + 2p - k) / s) + 1` (`ceil(H / s)`
+///   with [`Padding::TfSame`]).
 #[derive(Module, Debug)]
 pub struct ConvNormAct {
-    /// The convolution; weight `[C_out, C_in, k, k]`.
+    /// The convolution; weight `[C_out, C_in, k_h, k_w]`.
     pub conv: Conv2d,
     /// The normalization, if any.
-    pub norm: Option<BatchNorm>,
+    pub norm: Option<NormLayer>,
     /// The activation.
     #[module(skip)]
     pub activation: Activation,
     #[module(skip)]
     in_channels: usize,
     #[module(skip)]
-    min_size: usize,
+    kernel_size: [usize; 2],
+    #[module(skip)]
+    stride: usize,
+    #[module(skip)]
+    tf_same: bool,
+    #[module(skip)]
+    min_size: [usize; 2],
 }
 
 impl ConvNormAct {
@@ -114,6 +250,18 @@ impl ConvNormAct {
 
     /// Applies the block, offering its intermediate values to `taps`.
     pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+        let x = if self.tf_same {
+            let [_, _, h, w] = x.dims();
+            let (top, bottom) = tf_same_padding(h, self.kernel_size[0], self.stride);
+            let (left, right) = tf_same_padding(w, self.kernel_size[1], self.stride);
+            if top + bottom + left + right > 0 {
+                x.pad((left, right, top, bottom), PadMode::Constant(0.0))
+            } else {
+                x
+            }
+        } else {
+            x
+        };
         let x = taps.float("conv", self.conv.forward(x));
         let x = match &self.norm {
             Some(norm) => taps.float("norm", norm.forward(x)),
@@ -121,6 +269,16 @@ impl ConvNormAct {
         };
         let x = self.activation.forward_tapped(x, &mut taps.child("act"));
         taps.float("out", x)
+    }
+
+    /// Input channels.
+    pub fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.conv.weight.dims()[0]
     }
 
     /// Checks that `shape` is a valid input: rank 4, the configured channel count and a
@@ -132,8 +290,8 @@ impl ConvNormAct {
             &[
                 Dim::Any,
                 Dim::Exact(self.in_channels),
-                Dim::AtLeast(self.min_size),
-                Dim::AtLeast(self.min_size),
+                Dim::AtLeast(self.min_size[0]),
+                Dim::AtLeast(self.min_size[1]),
             ],
         )
     }

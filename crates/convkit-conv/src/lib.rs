@@ -20,5 +20,5 @@ mod max_pool;
 
 pub use activation::Activation;
 pub use batch_norm::{BatchNorm, BatchNormConfig};
-pub use conv_norm_act::{ConvNormAct, ConvNormActConfig, Norm};
+pub use conv_norm_act::{ConvNormAct, ConvNormActConfig, Norm, NormLayer, Padding};
 pub use max_pool::{MaxPool, MaxPoolConfig};

@@ -119,6 +119,7 @@ pub fn load_pytorch_safetensors<M: Module>(
         })
         .collect::<Result<Vec<_>>>()?;
     let store = SafetensorsStore::from_file(path)
+        .skip_enum_variants(true)
         .with_from_adapter(PyTorchToBurnAdapter)
         .remap(remapper);
     load_checked(module, path, store, &ignored)
@@ -180,7 +181,9 @@ fn load_checked<M: Module>(
 pub fn save_safetensors<M: Module>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     // burn-store writes to a scratch sibling and renames it into place.
-    let mut store = SafetensorsStore::from_file(path).overwrite(true);
+    let mut store = SafetensorsStore::from_file(path)
+        .skip_enum_variants(true)
+        .overwrite(true);
     module
         .save_into(&mut store)
         .map_err(|e| Error::file(path, format!("cannot write checkpoint: {e}")))
@@ -189,7 +192,8 @@ pub fn save_safetensors<M: Module>(module: &M, path: impl AsRef<Path>) -> Result
 /// Loads a module saved by [`save_safetensors`]; every key must match exactly.
 pub fn load_safetensors<M: Module>(module: M, path: impl AsRef<Path>) -> Result<M> {
     let path = path.as_ref();
-    load_checked(module, path, SafetensorsStore::from_file(path), &[]).map(|(m, _)| m)
+    let store = SafetensorsStore::from_file(path).skip_enum_variants(true);
+    load_checked(module, path, store, &[]).map(|(m, _)| m)
 }
 
 /// Every parameter and buffer of `module` as raw bytes, keyed by burn path.

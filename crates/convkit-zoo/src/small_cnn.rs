@@ -35,11 +35,11 @@ impl SmallCnnConfig {
     pub fn init(&self, device: &Device) -> SmallCnn {
         SmallCnn {
             stem: ConvNormActConfig::new(self.in_channels, self.width)
-                .with_kernel_size(self.kernel_size)
+                .with_square_kernel(self.kernel_size)
                 .init(device),
             pool: MaxPoolConfig::new(self.pool_size).init(),
             stage2: ConvNormActConfig::new(self.width, 2 * self.width)
-                .with_kernel_size(self.kernel_size)
+                .with_square_kernel(self.kernel_size)
                 .init(device),
             head: LinearConfig::new(2 * self.width, self.num_classes).init(device),
             in_channels: self.in_channels,

@@ -87,7 +87,9 @@ fn train_mode_uses_batch_statistics_like_pytorch() {
             1e-5,
             1e-4,
         );
-        let norm = model.stem.norm.as_ref().unwrap();
+        let Some(convkit_conv::NormLayer::Batch(norm)) = model.stem.norm.as_ref() else {
+            panic!("SmallCnn's stem has a batch norm");
+        };
         assert_close(
             &format!("bn1 running mean on {backend}"),
             &norm.running_mean.value_sync().into_data(),
