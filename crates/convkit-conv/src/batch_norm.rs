@@ -73,10 +73,28 @@ pub struct BatchNorm {
 }
 
 impl BatchNorm {
+    /// Whether an input on `device` is normalized with batch statistics (training) rather
+    /// than the running ones.
+    pub fn uses_batch_statistics(&self, device: &Device) -> bool {
+        device.is_autodiff() && self.training.is_enabled()
+    }
+
+    /// The per-channel `(scale, shift)` of inference mode, `y = x · scale + shift`:
+    /// `scale = γ / sqrt(running_var + ε)`, `shift = β - running_mean · scale`.
+    ///
+    /// A preceding convolution can absorb them (see [`crate::ConvNormAct`]).
+    pub fn inference_scale_shift(&self, device: &Device) -> (Tensor<1>, Tensor<1>) {
+        let var = self.running_var.value().to_device(device);
+        let mean = self.running_mean.value().to_device(device);
+        let scale = self.gamma.val() / (var + self.epsilon).sqrt();
+        let shift = self.beta.val() - mean * scale.clone();
+        (scale, shift)
+    }
+
     /// Normalizes `x`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let device = x.device();
-        if device.is_autodiff() && self.training.is_enabled() {
+        if self.uses_batch_statistics(&device) {
             let dims = x.dims();
             let count: usize = dims
                 .iter()

@@ -20,9 +20,21 @@ fn conv_norm_act_matches_pytorch() {
         let keys = KeyMap::new().ignore("^(input|output)$");
         let (block, report) = load_pytorch_safetensors(block, &path, &keys).unwrap();
         assert_eq!(report.applied, 6, "{backend}: {report}");
-        let out = block.forward(fx.float::<4>("input", &device).unwrap());
+        let input = fx.float::<4>("input", &device).unwrap();
+        let out = block.forward(input.clone());
         assert_close(
-            &format!("ConvNormAct on {backend}"),
+            &format!("ConvNormAct (batch norm folded into the conv) on {backend}"),
+            &out.into_data(),
+            fx.get("output").unwrap(),
+            1e-5,
+            1e-5,
+        );
+        // Asking for the `conv` site runs convolution and batch norm as two steps.
+        let mut recorder = convkit_core::tap::Recorder::paths(&["conv"]);
+        let out = block.forward_tapped(input, &mut convkit_core::Taps::new(&mut recorder));
+        assert!(recorder.get("conv").is_some());
+        assert_close(
+            &format!("ConvNormAct (two steps) on {backend}"),
             &out.into_data(),
             fx.get("output").unwrap(),
             1e-5,
