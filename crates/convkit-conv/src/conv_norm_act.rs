@@ -117,7 +117,7 @@ impl ConvNormActConfig {
             ));
         }
         if let Norm::Group { groups } = self.norm
-            && (groups == 0 || self.out_channels % groups != 0)
+            && (groups == 0 || !self.out_channels.is_multiple_of(groups))
         {
             return Err(Error::invalid(
                 what,

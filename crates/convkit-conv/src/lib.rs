@@ -22,3 +22,8 @@ pub use activation::Activation;
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use conv_norm_act::{ConvNormAct, ConvNormActConfig, Norm, NormLayer, Padding};
 pub use max_pool::{MaxPool, MaxPoolConfig};
+mod inception_blocks;
+pub use inception_blocks::{
+    BranchLayer, BranchOp, INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig,
+    InceptionBranch, InceptionBranchConfig, InceptionResidual,
+};

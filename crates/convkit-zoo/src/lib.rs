@@ -14,3 +14,9 @@
 mod small_cnn;
 
 pub use small_cnn::{SmallCnn, SmallCnnConfig};
+mod inception_resnet;
+mod inception_v4;
+pub use inception_resnet::{
+    EmbeddingHead, InceptionResNet, InceptionResNetConfig, InceptionResNetVersion,
+};
+pub use inception_v4::{InceptionV4, InceptionV4Config};
