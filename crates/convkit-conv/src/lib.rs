@@ -27,3 +27,10 @@ pub use inception_blocks::{
     BranchLayer, BranchOp, INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig,
     InceptionBranch, InceptionBranchConfig, InceptionResidual,
 };
+mod squeeze_excite;
+pub use squeeze_excite::{
+    ChannelSqueezeExcite, ChannelSqueezeExciteConfig, SeAggregation, SpatialChannelSqueezeExcite,
+    SpatialChannelSqueezeExciteConfig, SpatialSqueezeExcite, SpatialSqueezeExciteConfig,
+};
+mod spatial_pyramid_pool;
+pub use spatial_pyramid_pool::{PoolKind, SpatialPyramidPool, SpatialPyramidPoolConfig};

@@ -20,3 +20,5 @@ pub use inception_resnet::{
     EmbeddingHead, InceptionResNet, InceptionResNetConfig, InceptionResNetVersion,
 };
 pub use inception_v4::{InceptionV4, InceptionV4Config};
+mod se_cnn;
+pub use se_cnn::{SeCnn, SeCnnConfig};

@@ -1,0 +1,82 @@
+//! SeCnn: any input size and channel count, taps, and typed input errors. (Training to ≥ 95%
+//! on synthetic shapes is tested in `crates/convkit-train/tests/se_cnn.rs`.)
+
+use burn::module::Module;
+use burn::tensor::{Device, Distribution, Tensor};
+use convkit_core::tap::Recorder;
+use convkit_core::testing::test_devices;
+use convkit_core::{Error, ImageClassifier, Taps};
+use convkit_zoo::{SeCnn, SeCnnConfig};
+
+#[test]
+fn any_size_from_8x8_and_any_channel_count() {
+    for (backend, device) in test_devices() {
+        for channels in [1, 3, 5] {
+            let model = SeCnnConfig::new(4).with_in_channels(channels).init(&device);
+            for [h, w] in [[8, 8], [9, 13], [28, 28], [64, 40]] {
+                let x = Tensor::<4>::random([2, channels, h, w], Distribution::Default, &device);
+                let logits = model.try_forward(x).unwrap();
+                assert_eq!(logits.dims(), [2, 4], "{backend}: {channels}x{h}x{w}");
+            }
+        }
+    }
+}
+
+#[test]
+fn default_structure_and_taps() {
+    let device = Device::flex();
+    let model: SeCnn = SeCnnConfig::new(3).init(&device);
+    // conv 1→16→32→64 (3×3, no bias) + BN (γ, β and the running mean and variance, which
+    // burn counts too), cSE r=4 (16→4→16, 32→8→32, 64→16→64), linear 64→3.
+    let convs = 9 * 16 + 9 * 16 * 32 + 9 * 32 * 64 + 4 * (16 + 32 + 64);
+    let excite: usize = [16, 32, 64]
+        .iter()
+        .map(|&c| 2 * c * (c / 4) + c / 4 + c)
+        .sum();
+    assert_eq!(model.num_params(), convs + excite + 64 * 3 + 3);
+
+    let mut recorder = Recorder::all();
+    let mut taps = Taps::new(&mut recorder);
+    let x = Tensor::<4>::random([2, 1, 8, 8], Distribution::Default, &device);
+    model.logits_tapped(x, &mut taps);
+    taps.finish().unwrap();
+    let sites: Vec<&str> = recorder.values().keys().map(String::as_str).collect();
+    for site in [
+        "stage0.conv.conv",
+        "stage0.conv.norm",
+        "stage0.conv.act.mask",
+        "stage0.se.act.mask",
+        "stage0.se.gate",
+        "stage2.se.out",
+        "features",
+        "logits",
+    ] {
+        assert!(sites.contains(&site), "no site {site} in {sites:?}");
+    }
+    // 8×8 → 8×8 → 4×4 → 2×2: the last stage still sees a real grid.
+    let last = recorder.get("stage2.se.out").unwrap();
+    assert_eq!(last.shape(), [2, 64, 2, 2]);
+    assert_eq!(recorder.get("features").unwrap().shape(), [2, 64]);
+}
+
+#[test]
+fn wrong_channels_are_typed_errors() {
+    let device = Device::flex();
+    let model = SeCnnConfig::new(3).with_in_channels(3).init(&device);
+    let x = Tensor::<4>::zeros([2, 1, 16, 16], &device);
+    let err = model.try_forward(x.clone()).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "SeCnn input: expected shape [_, 3, >=1, >=1], got [2, 1, 16, 16]"
+    );
+    assert!(matches!(model.try_logits(x), Err(Error::Shape { .. })));
+    assert!(ImageClassifier::check_input(&model, &[2, 3, 16]).is_err());
+    assert_eq!(model.num_classes(), 3);
+
+    let err = SeCnnConfig::new(3)
+        .with_stages(0)
+        .try_init(&device)
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+}
