@@ -6,6 +6,7 @@
 //! exactly like PyTorch's, in the same invocation, and reported as ratios.
 
 mod data;
+mod vision;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -35,6 +36,9 @@ struct Args {
     /// of the peak-memory row).
     #[arg(long, hide = true)]
     load_edges: Option<PathBuf>,
+    /// Run only these rows (comma-separated names), e.g. `--only inception_v4_fwd_1`.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 struct Timer {
@@ -73,6 +77,49 @@ fn conv_fwd(device: &Device, timer: &Timer) -> Value {
     })
 }
 
+fn conv_fwd_bwd(device: &Device, timer: &Timer) -> Value {
+    let ad = device.clone().autodiff();
+    let x = randn([8, 64, 56, 56], &ad);
+    let w = randn([64, 64, 3, 3], &ad);
+    let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    timer.time(|| {
+        let x = x.clone().require_grad();
+        let w = w.clone().require_grad();
+        let y = conv2d(x.clone(), w.clone(), None, opts.clone());
+        let grads = y.sum().backward();
+        x.grad(&grads).unwrap().into_data();
+        w.grad(&grads).unwrap().into_data();
+    })
+}
+
+fn matmul(device: &Device, timer: &Timer) -> Value {
+    let a = randn([1024, 1024], device);
+    let b = randn([1024, 1024], device);
+    timer.time(|| {
+        a.clone().matmul(b.clone()).into_data();
+    })
+}
+
+fn small_cnn_train_step(device: &Device, timer: &Timer) -> Value {
+    let ad = device.clone().autodiff();
+    let mut model = SmallCnnConfig::new(3)
+        .with_in_channels(3)
+        .with_width(16)
+        .init(&ad);
+    let mut optim = OptimizerKind::default().build();
+    let images = randn([32, 3, 32, 32], &ad);
+    let labels: Vec<i64> = (0..32).map(|i| i % 3).collect();
+    let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(labels, [32]), &ad);
+    let loss_fn = burn::nn::loss::CrossEntropyLossConfig::new().init(&ad);
+    timer.time(|| {
+        let logits = model.forward(images.clone());
+        let loss = loss_fn.forward(logits, targets.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model.clone(), grads);
+        model.stem.conv.weight.val().into_data();
+    })
+}
+
 fn main() {
     let args = Args::parse();
     if let Some(path) = &args.load_edges {
@@ -87,10 +134,23 @@ fn main() {
             runs: 20,
         }
     };
+    // Whole-model rows take a second or more per run (as HEAVY_RUNS in bench_torch.py).
+    let heavy = Timer {
+        warmup: 1,
+        runs: timer.runs.min(6),
+    };
+    let only: Option<Vec<String>> = args
+        .only
+        .as_ref()
+        .map(|list| list.split(',').map(|s| s.trim().to_string()).collect());
     let cpu = Device::flex();
     cpu.seed(0);
     let mut results = Map::new();
-    let mut add = |name: &str, desc: &str, peer: &str, mut v: Value| {
+    let mut add = |name: &str, desc: &str, peer: &str, measure: &mut dyn FnMut() -> Value| {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == name)) {
+            return;
+        }
+        let mut v = measure();
         v["description"] = json!(desc);
         v["peer"] = json!(peer);
         eprintln!("{name}: {v}");
@@ -101,61 +161,61 @@ fn main() {
         "conv2d_fwd",
         "conv2d 8×64×56×56, 64 out, 3×3, pad 1, forward",
         "conv2d_fwd",
-        conv_fwd(&cpu, &timer),
+        &mut || conv_fwd(&cpu, &timer),
     );
-
-    let ad = cpu.clone().autodiff();
-    let x = randn([8, 64, 56, 56], &ad);
-    let w = randn([64, 64, 3, 3], &ad);
-    let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-    let v = timer.time(|| {
-        let x = x.clone().require_grad();
-        let w = w.clone().require_grad();
-        let y = conv2d(x.clone(), w.clone(), None, opts.clone());
-        let grads = y.sum().backward();
-        x.grad(&grads).unwrap().into_data();
-        w.grad(&grads).unwrap().into_data();
-    });
+    add(
+        "fast_conv2d_fwd",
+        "the same conv2d through convkit's conv2d_inference (host im2col + one GEMM per item)",
+        "conv2d_fwd",
+        &mut || vision::fast_conv2d_fwd(&cpu, &timer),
+    );
     add(
         "conv2d_fwd_bwd",
         "same conv2d, forward + backward (input and weight gradients)",
         "conv2d_fwd_bwd",
-        v,
+        &mut || conv_fwd_bwd(&cpu, &timer),
     );
-
-    let a = randn([1024, 1024], &cpu);
-    let b = randn([1024, 1024], &cpu);
-    let v = timer.time(|| {
-        a.clone().matmul(b.clone()).into_data();
-    });
     add(
         "matmul_1024",
         "matmul 1024×1024 · 1024×1024",
         "matmul_1024",
-        v,
+        &mut || matmul(&cpu, &timer),
     );
-
-    let mut model = SmallCnnConfig::new(3)
-        .with_in_channels(3)
-        .with_width(16)
-        .init(&ad);
-    let mut optim = OptimizerKind::default().build();
-    let images = randn([32, 3, 32, 32], &ad);
-    let labels: Vec<i64> = (0..32).map(|i| i % 3).collect();
-    let targets: Tensor<1, Int> = Tensor::from_data(TensorData::new(labels, [32]), &ad);
-    let loss_fn = burn::nn::loss::CrossEntropyLossConfig::new().init(&ad);
-    let v = timer.time(|| {
-        let logits = model.forward(images.clone());
-        let loss = loss_fn.forward(logits, targets.clone());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(1e-3, model.clone(), grads);
-        model.stem.conv.weight.val().into_data();
-    });
     add(
         "small_cnn_train_step",
         "SmallCnn (width 16) train step: batch 32×3×32×32, forward + CE + backward + Adam",
         "small_cnn_train_step",
-        v,
+        &mut || small_cnn_train_step(&cpu, &timer),
+    );
+    add(
+        "inception_v4_fwd_1",
+        "Inception-v4 (timm layout, 1000 classes), inference, 1×3×299×299",
+        "inception_v4_fwd_1",
+        &mut || vision::inception_v4_fwd(&cpu, &heavy, 1),
+    );
+    add(
+        "inception_v4_fwd_8",
+        "Inception-v4 (timm layout, 1000 classes), inference, 8×3×299×299",
+        "inception_v4_fwd_8",
+        &mut || vision::inception_v4_fwd(&cpu, &heavy, 8),
+    );
+    add(
+        "unet_fwd_bwd",
+        "U-Net (depth 4, width 16, 2 classes) train mode on 4×1×128×128: forward + pixel CE + backward",
+        "unet_fwd_bwd",
+        &mut || vision::unet_fwd_bwd(&cpu, &heavy),
+    );
+    add(
+        "scse_fwd",
+        "scSE (cSE + sSE added, reduction 16) on 8×64×56×56, forward",
+        "scse_fwd",
+        &mut || vision::scse_fwd(&cpu, &timer),
+    );
+    add(
+        "spp_fwd",
+        "spatial pyramid pooling, levels 4/2/1, max, on 8×256×13×13",
+        "spp_fwd",
+        &mut || vision::spp_fwd(&cpu, &timer),
     );
 
     if Backend::NdArray.is_compiled() {
@@ -166,7 +226,7 @@ fn main() {
             "conv2d_fwd_ndarray",
             "conv2d forward as above on burn's ndarray backend (for backend choice)",
             "conv2d_fwd",
-            conv_fwd(&nd, &timer),
+            &mut || conv_fwd(&nd, &timer),
         );
     }
 
@@ -176,19 +236,19 @@ fn main() {
             "idx_read",
             "read IDX 60000×28×28 u8 (MNIST train images) from the page cache",
             "idx_read",
-            data::idx_read(dir, &timer),
+            &mut || data::idx_read(dir, &timer),
         );
         add(
             "npy_read",
             "read NPY 25000×1000 f32 from the page cache",
             "npy_read",
-            data::npy_read(dir, &timer),
+            &mut || data::npy_read(dir, &timer),
         );
         add(
             "edge_list_read",
             "parse a 10 M-edge list (tab-separated text) into a directed CSR graph",
             "edge_list_read",
-            data::edge_list_read(dir, &timer),
+            &mut || data::edge_list_read(dir, &timer),
         );
         // 100 M edges is the size; --quick checks the mechanism on 10 M.
         let edges = if args.quick { 10_000_000 } else { 100_000_000 };
@@ -196,7 +256,7 @@ fn main() {
             "edge_list_peak_memory",
             "peak memory of loading a large edge list",
             "edge_list_peak_memory",
-            data::edge_list_peak_memory(dir, edges),
+            &mut || data::edge_list_peak_memory(dir, edges),
         );
     }
 

@@ -11,6 +11,17 @@ Benchmarks:
                         classes=3, width=16; batch 32 of 3x32x32, train mode,
                         forward + cross-entropy + backward + Adam step (lr 1e-3)
 
+  inception_v4_fwd_1    timm inception_v4 (1000 classes, eval, no_grad) on 1x3x299x299
+  inception_v4_fwd_8    the same on 8x3x299x299
+  scse_fwd              segmentation_models_pytorch SCSEModule(64, reduction=16)
+                        (cSE + sSE, added) on 8x64x56x56, no_grad
+  spp_fwd               spatial pyramid pooling, levels 4/2/1, max (adaptive
+                        max pools flattened and concatenated) on 8x256x13x13
+  unet_fwd_bwd          the U-Net of tools/refgen/unet.py (1 input channel,
+                        2 classes, depth 4, width 16) on 4x1x128x128, train mode:
+                        forward + pixel cross-entropy + backward
+The model rows (inception_*, unet_*) take fewer timed runs (HEAVY_RUNS).
+
 With --data-dir DIR (files written there by convkit's side of the benchmark):
   idx_read              read DIR/bench-images-idx3-ubyte (60000x28x28 u8) the way
                         torchvision's MNIST does: file bytes -> frombuffer -> reshape
@@ -101,12 +112,74 @@ def bench_small_cnn_train_step() -> Callable[[], None]:
     return step
 
 
+def bench_inception_v4_fwd(batch: int) -> Callable[[], Callable[[], None]]:
+    def make() -> Callable[[], None]:
+        import timm
+
+        model = timm.create_model("inception_v4", pretrained=False, num_classes=1000).eval()
+        x = torch.randn(batch, 3, 299, 299)
+
+        def step() -> None:
+            with torch.no_grad():
+                model(x)
+
+        return step
+
+    return make
+
+
+def bench_scse_fwd() -> Callable[[], None]:
+    from segmentation_models_pytorch.base.modules import SCSEModule
+
+    block = SCSEModule(64, reduction=16).eval()
+    x = torch.randn(8, 64, 56, 56)
+
+    def step() -> None:
+        with torch.no_grad():
+            block(x)
+
+    return step
+
+
+def bench_spp_fwd() -> Callable[[], None]:
+    x = torch.randn(8, 256, 13, 13)
+
+    def step() -> None:
+        with torch.no_grad():
+            torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in (4, 2, 1)], dim=1)
+
+    return step
+
+
+def bench_unet_fwd_bwd() -> Callable[[], None]:
+    from unet import UNet
+
+    model = UNet(in_ch=1, classes=2, depth=4, width=16).train()
+    x = torch.randn(4, 1, 128, 128)
+    target = torch.randint(0, 2, (4, 128, 128), dtype=torch.int64)
+
+    def step() -> None:
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), target).backward()
+
+    return step
+
+
 BENCHMARKS: dict[str, Callable[[], Callable[[], None]]] = {
     "conv2d_fwd": bench_conv2d_fwd,
     "conv2d_fwd_bwd": bench_conv2d_fwd_bwd,
     "matmul_1024": bench_matmul_1024,
     "small_cnn_train_step": bench_small_cnn_train_step,
+    "inception_v4_fwd_1": bench_inception_v4_fwd(1),
+    "inception_v4_fwd_8": bench_inception_v4_fwd(8),
+    "scse_fwd": bench_scse_fwd,
+    "spp_fwd": bench_spp_fwd,
+    "unet_fwd_bwd": bench_unet_fwd_bwd,
 }
+
+# Whole-model rows take a second or more per run: fewer runs keep the bench near 10 minutes.
+HEAVY = {"inception_v4_fwd_1", "inception_v4_fwd_8", "unet_fwd_bwd"}
+HEAVY_RUNS = (1, 6)
 
 
 def bench_idx_read(data_dir: Path) -> Callable[[], None]:
@@ -190,7 +263,8 @@ def main() -> None:
     with contextlib.redirect_stdout(sys.stderr):
         for name in args.names:
             step = BENCHMARKS[name]()
-            results[name] = time_it(step, warmup, runs)
+            w, r = HEAVY_RUNS if name in HEAVY else (warmup, runs)
+            results[name] = time_it(step, w, min(r, runs))
             print(f"{name}: {results[name]}", file=sys.stderr)
         if args.data_dir is not None and not args.only:
             for name, make in DATA_BENCHMARKS.items():

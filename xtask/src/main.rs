@@ -54,6 +54,11 @@ const REFGEN_SCRIPTS: &[&str] = &[
     "npy_fixtures.py",
     "transforms.py",
     "karate.py",
+    "squeeze_excite.py",
+    "spatial_pyramid_pool.py",
+    "inception.py",
+    "unet.py",
+    "segmentation_loss.py",
 ];
 
 fn project_root() -> PathBuf {

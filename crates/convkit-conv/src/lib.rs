@@ -2,35 +2,43 @@
 //!
 //! Image convolution blocks built the burn way (`XConfig` → `init(&device)` → `X::forward`),
 //! each with a `forward_tapped` that exposes its intermediate values through
-//! [`convkit_core::Taps`]:
+//! [`convkit_core::Taps`] and a `check_input` that turns a wrong shape into a typed error:
 //!
-//! - [`ConvNormAct`]: convolution → normalization → activation, the unit most CNNs are made of.
+//! - [`ConvNormAct`]: convolution → normalization ([`Norm`]: batch, group or none) →
+//!   activation, with PyTorch-style, explicit, valid or TensorFlow-"same" [`Padding`]; in
+//!   inference mode its batch norm is folded into the convolution.
 //! - [`BatchNorm`]: batch normalization with PyTorch's running statistics (burn's differs).
-//! - [`Activation`]: activations whose non-linear decisions (the ReLU mask) are tap sites.
+//! - [`Activation`]: ReLU, GELU, SiLU, identity; the ReLU mask is a tap site.
 //! - [`MaxPool`]: max pooling whose argmax indices are a tap site, so a pooling decision
 //!   recorded on one input can be replayed on another.
+//! - Squeeze and excitation: [`ChannelSqueezeExcite`] (cSE), [`SpatialSqueezeExcite`] (sSE)
+//!   and [`SpatialChannelSqueezeExcite`] (scSE) with the four [`SeAggregation`]s.
+//! - [`SpatialPyramidPool`]: a fixed-length vector from a feature map of any size.
+//! - The Inception family's pieces: [`InceptionBranch`] (a chain of convolutions and pools,
+//!   also the stems) and [`InceptionBlock`] (branches side by side, concatenated, optionally
+//!   residual as in Inception-ResNet), with constructors for every block of the paper.
 //!
-//! Every block matches PyTorch numerically; `tests/` holds the golden fixtures and their
-//! generating scripts live in `tools/refgen/`.
+//! Every block matches PyTorch (or timm / segmentation_models_pytorch) numerically; `tests/`
+//! holds the golden fixtures and their generating scripts live in `tools/refgen/`.
 
 mod activation;
 mod batch_norm;
 mod conv_norm_act;
+mod inception_blocks;
 mod max_pool;
+mod spatial_pyramid_pool;
+mod squeeze_excite;
 
 pub use activation::Activation;
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use conv_norm_act::{ConvNormAct, ConvNormActConfig, Norm, NormLayer, Padding};
-pub use max_pool::{MaxPool, MaxPoolConfig};
-mod inception_blocks;
 pub use inception_blocks::{
     BranchLayer, BranchOp, INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig,
     InceptionBranch, InceptionBranchConfig, InceptionResidual,
 };
-mod squeeze_excite;
+pub use max_pool::{MaxPool, MaxPoolConfig};
+pub use spatial_pyramid_pool::{PoolKind, SpatialPyramidPool, SpatialPyramidPoolConfig};
 pub use squeeze_excite::{
     ChannelSqueezeExcite, ChannelSqueezeExciteConfig, SeAggregation, SpatialChannelSqueezeExcite,
     SpatialChannelSqueezeExciteConfig, SpatialSqueezeExcite, SpatialSqueezeExciteConfig,
 };
-mod spatial_pyramid_pool;
-pub use spatial_pyramid_pool::{PoolKind, SpatialPyramidPool, SpatialPyramidPoolConfig};

@@ -10,6 +10,9 @@
 //! - [`ShapesDataset`]: synthetic circles, squares and triangles with noise, deterministic by
 //!   seed, for demos, tests and benchmarks without downloads.
 //! - [`ImageSet`]: labelled images in memory.
+//! - [`SegmentationItem`] / [`SegmentationBatch`] / [`SegmentationBatcher`]: images with
+//!   per-pixel class masks; [`ShapesSegmentation`] draws them from the shapes (background +
+//!   one class per shape).
 //!
 //! # What it reads
 //!
@@ -62,6 +65,7 @@ mod loader;
 pub mod moving_shapes;
 pub mod npy;
 mod random;
+mod segmentation;
 mod shapes;
 pub mod skeleton;
 pub mod text;
@@ -72,4 +76,7 @@ pub use dataset::{Batcher, Dataset, Subset};
 pub use image::{ImageBatch, ImageBatcher, ImageItem};
 pub use image_set::{ImageSet, Pixels};
 pub use loader::DataLoader;
+pub use segmentation::{
+    SegmentationBatch, SegmentationBatcher, SegmentationItem, ShapesSegmentation,
+};
 pub use shapes::{ShapeClass, ShapesConfig, ShapesDataset};

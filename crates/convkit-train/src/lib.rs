@@ -10,6 +10,9 @@
 //!   binary cross-entropy, MSE), epochs, batch size and seed.
 //! - [`fit`] trains with an indicatif progress bar and per-epoch [`EpochStats`];
 //!   [`evaluate`] computes loss and accuracy.
+//! - [`segmentation`]: soft multi-class Dice loss (segmentation_models_pytorch's `DiceLoss`),
+//!   pixel cross-entropy, Dice/IoU metrics and `evaluate_segmentation`; masks train through
+//!   [`fit`] as [`Target::Mask`] with [`Loss::Dice`] or [`Loss::DiceCrossEntropy`].
 //! - [`checkpoint`]: save and load weights (safetensors) with the model config and a
 //!   training summary, written atomically.
 //!
@@ -21,6 +24,7 @@ pub mod checkpoint;
 mod loss;
 mod optimizer;
 mod schedule;
+pub mod segmentation;
 mod trainer;
 
 pub use loss::{Loss, Output, Target};

@@ -4,10 +4,14 @@ use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig, MseLo
 use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::segmentation::{DiceLossConfig, PixelCrossEntropyConfig};
+
 /// What a model's forward pass on a batch returns to the loop.
 #[derive(Debug, Clone)]
 pub struct Output {
-    /// Predictions `[N, K]`: logits for classification, values for regression.
+    /// Predictions `[N, K]`: logits for classification, values for regression; for
+    /// [`Target::Mask`], the pixel logits as rows `[N·H·W, K]`
+    /// ([`crate::segmentation::pixel_rows`]).
     pub output: Tensor<2>,
     /// The batch's targets.
     pub target: Target,
@@ -22,18 +26,28 @@ pub enum Target {
     Binary(Tensor<2, Int>),
     /// Real values `[N, K]` (MSE).
     Values(Tensor<2>),
+    /// Per-pixel class indices `[N, H, W]` (segmentation: cross-entropy, Dice; the accuracy
+    /// is then that of pixels).
+    Mask(Tensor<3, Int>),
 }
 
 /// A training loss (mean over the batch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Loss {
-    /// Softmax cross-entropy on logits with class-index targets (`torch.nn.CrossEntropyLoss`).
+    /// Softmax cross-entropy on logits with class-index targets (`torch.nn.CrossEntropyLoss`),
+    /// or per pixel with mask targets (its mean over all pixels).
     #[default]
     CrossEntropy,
     /// Sigmoid binary cross-entropy on logits with 0/1 targets (`BCEWithLogitsLoss`).
     BinaryCrossEntropy,
     /// Mean squared error (`torch.nn.MSELoss`).
     Mse,
+    /// Soft multi-class Dice loss on pixel logits with mask targets
+    /// ([`crate::segmentation::DiceLoss`] with smp's defaults).
+    Dice,
+    /// The sum of [`Loss::Dice`] and pixel cross-entropy, the usual segmentation recipe:
+    /// Dice balances the classes, cross-entropy gives every pixel a gradient from the start.
+    DiceCrossEntropy,
 }
 
 impl Loss {
@@ -55,6 +69,11 @@ impl Loss {
             (Loss::Mse, Target::Values(t)) => MseLoss::new()
                 .forward(out.output.clone(), t.clone(), Reduction::Mean)
                 .reshape([1]),
+            (Loss::CrossEntropy, Target::Mask(m)) => pixel_cross_entropy(out, m),
+            (Loss::Dice, Target::Mask(m)) => pixel_dice(out, m),
+            (Loss::DiceCrossEntropy, Target::Mask(m)) => {
+                pixel_dice(out, m) + pixel_cross_entropy(out, m)
+            }
             (loss, target) => panic!("{}", mismatch(*loss, target)),
         }
     }
@@ -63,11 +82,24 @@ impl Loss {
     pub fn accepts(&self, target: &Target) -> bool {
         matches!(
             (self, target),
-            (Loss::CrossEntropy, Target::Classes(_))
+            (Loss::CrossEntropy, Target::Classes(_) | Target::Mask(_))
                 | (Loss::BinaryCrossEntropy, Target::Binary(_))
                 | (Loss::Mse, Target::Values(_))
+                | (Loss::Dice | Loss::DiceCrossEntropy, Target::Mask(_))
         )
     }
+}
+
+fn pixel_cross_entropy(out: &Output, masks: &Tensor<3, Int>) -> Tensor<1> {
+    PixelCrossEntropyConfig::new()
+        .init()
+        .forward_rows(out.output.clone(), masks.clone().flatten(0, 2))
+}
+
+fn pixel_dice(out: &Output, masks: &Tensor<3, Int>) -> Tensor<1> {
+    DiceLossConfig::new()
+        .init()
+        .forward_rows(out.output.clone(), masks.clone().flatten(0, 2))
 }
 
 pub(crate) fn mismatch(loss: Loss, target: &Target) -> String {
@@ -75,6 +107,7 @@ pub(crate) fn mismatch(loss: Loss, target: &Target) -> String {
         Target::Classes(_) => "class indices",
         Target::Binary(_) => "binary labels",
         Target::Values(_) => "real values",
+        Target::Mask(_) => "pixel masks",
     };
     format!("loss {loss:?} cannot take targets of kind {kind}")
 }

@@ -66,7 +66,7 @@ pub struct EpochStats {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches (weighted by batch size).
     pub train_loss: f64,
-    /// Training accuracy (classification only).
+    /// Training accuracy (classification: of items; segmentation: of pixels).
     pub train_accuracy: Option<f64>,
     /// Evaluation on the validation loader, if one was given.
     pub valid: Option<EvalStats>,
@@ -83,7 +83,7 @@ pub struct EpochStats {
 pub struct EvalStats {
     /// Mean loss.
     pub loss: f64,
-    /// Accuracy (classification only).
+    /// Accuracy (classification: of items; segmentation: of pixels).
     pub accuracy: Option<f64>,
     /// Number of samples.
     pub samples: usize,
@@ -94,18 +94,29 @@ pub struct EvalStats {
 struct Tally {
     loss_sum: f64,
     correct: Option<usize>,
+    /// Predictions judged: items, or pixels for masks.
+    judged: usize,
     samples: usize,
 }
 
 impl Tally {
     fn add(&mut self, out: &Output, loss: &Tensor<1>) {
-        let n = out.output.dims()[0];
+        let n = match &out.target {
+            Target::Mask(m) => m.dims()[0],
+            _ => out.output.dims()[0],
+        };
         let loss = scalar_f64(loss.clone());
         self.loss_sum += loss * n as f64;
-        if let Target::Classes(t) = &out.target {
+        let labels = match &out.target {
+            Target::Classes(t) => Some(t.clone()),
+            Target::Mask(m) => Some(m.clone().flatten(0, 2)),
+            Target::Binary(_) | Target::Values(_) => None,
+        };
+        if let Some(t) = labels {
             let pred: Tensor<1, Int> = out.output.clone().argmax(1).flatten(0, 1);
             let hits = scalar_i64(pred.equal(t.clone()).int().sum());
             *self.correct.get_or_insert(0) += hits as usize;
+            self.judged += t.dims()[0];
         }
         self.samples += n;
     }
@@ -115,7 +126,7 @@ impl Tally {
     }
 
     fn accuracy(&self) -> Option<f64> {
-        self.correct.map(|c| c as f64 / self.samples.max(1) as f64)
+        self.correct.map(|c| c as f64 / self.judged.max(1) as f64)
     }
 }
 

@@ -7,18 +7,27 @@
 //!   sites visible under the block's name) and `try_forward` (checks the input and returns a
 //!   typed error instead of panicking);
 //! - loads PyTorch `state_dict`s saved as safetensors through a documented key map, tested
-//!   against the reference implementation's logits.
+//!   against the reference implementation's outputs.
 //!
-//! Models: [`SmallCnn`].
+//! Classifiers (all [`convkit_core::ImageClassifier`]s):
+//! - [`SmallCnn`] and [`SeCnn`]: small networks for any channel count and input size;
+//! - [`InceptionV4`] (timm `inception_v4`) and [`InceptionResNet`] v2 (timm
+//!   `inception_resnet_v2`) and v1 (facenet-pytorch `InceptionResnetV1`), "Inception-v4,
+//!   Inception-ResNet and the Impact of Residual Connections on Learning" (Szegedy et al.,
+//!   2016).
+//!
+//! Segmentation: [`UNet`], optionally with scSE after every block.
 
-mod small_cnn;
-
-pub use small_cnn::{SmallCnn, SmallCnnConfig};
 mod inception_resnet;
 mod inception_v4;
+mod se_cnn;
+mod small_cnn;
+mod unet;
+
 pub use inception_resnet::{
     EmbeddingHead, InceptionResNet, InceptionResNetConfig, InceptionResNetVersion,
 };
 pub use inception_v4::{InceptionV4, InceptionV4Config};
-mod se_cnn;
 pub use se_cnn::{SeCnn, SeCnnConfig};
+pub use small_cnn::{SmallCnn, SmallCnnConfig};
+pub use unet::{UNet, UNetBlock, UNetConfig};
