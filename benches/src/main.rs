@@ -165,7 +165,7 @@ fn main() {
     );
     add(
         "fast_conv2d_fwd",
-        "the same conv2d through convkit's conv2d_inference (host im2col + one GEMM per item)",
+        "the same conv2d through convkit's conv2d_inference (NCHW im2col tiles, one GEMM each)",
         "conv2d_fwd",
         &mut || vision::fast_conv2d_fwd(&cpu, &timer),
     );

@@ -11,7 +11,7 @@ use convkit_core::check::{Dim, check_shape};
 use convkit_core::{Error, Result, SiteKind, Taps};
 use serde::{Deserialize, Serialize};
 
-use crate::{Activation, BatchNorm, BatchNormConfig};
+use crate::{Activation, BatchNorm, BatchNormConfig, conv2d_scale_shift};
 
 /// The normalization after the convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -289,25 +289,32 @@ impl ConvNormAct {
         taps.float("out", x)
     }
 
-    /// `bn(conv(x))` in inference mode as one convolution: the batch norm's scale multiplies
-    /// the convolution weights and its shift becomes the bias. This saves a full pass over
-    /// the activations per block (PyTorch eager runs them separately); the result differs
-    /// from the two-step form only by float rounding (~1e-7 relative).
+    /// `bn(conv(x))` in inference mode as one convolution: the batch norm's scale and shift
+    /// are applied as the convolution writes its output ([`conv2d_scale_shift`]; with groups
+    /// or dilation, the scale multiplies the weights and the shift becomes the bias). This
+    /// saves a full pass over the activations per block (PyTorch eager runs them separately);
+    /// the result differs from the two-step form only by float rounding (~1e-7 relative).
     fn conv_with_folded_norm(&self, x: Tensor<4>, bn: &BatchNorm) -> Tensor<4> {
         let (scale, shift) = bn.inference_scale_shift(&x.device());
-        let out_channels = scale.dims()[0];
-        let weight = self.conv.weight.val() * scale.clone().reshape([out_channels, 1, 1, 1]);
-        let bias = match &self.conv.bias {
-            Some(b) => b.val() * scale + shift,
+        // With a conv bias b: scale · (conv(x) + b) + shift.
+        let shift = match &self.conv.bias {
+            Some(b) => b.val() * scale.clone() + shift,
             None => shift,
         };
+        if self.conv.dilation == [1, 1] && self.conv.groups == 1 {
+            // The scale is applied to the output as it is written: no scaled weight copy.
+            let weight = self.conv.weight.val();
+            return conv2d_scale_shift(x, weight, scale, shift, self.conv.stride, self.padding);
+        }
+        let out_channels = scale.dims()[0];
+        let weight = self.conv.weight.val() * scale.reshape([out_channels, 1, 1, 1]);
         let options = ConvOptions::new(
             self.conv.stride,
             self.padding,
             self.conv.dilation,
             self.conv.groups,
         );
-        conv2d(x, weight, Some(bias), options)
+        conv2d(x, weight, Some(shift), options)
     }
 
     /// Input channels.

@@ -42,3 +42,5 @@ pub use squeeze_excite::{
     ChannelSqueezeExcite, ChannelSqueezeExciteConfig, SeAggregation, SpatialChannelSqueezeExcite,
     SpatialChannelSqueezeExciteConfig, SpatialSqueezeExcite, SpatialSqueezeExciteConfig,
 };
+mod fast_conv;
+pub use fast_conv::{conv2d_inference, conv2d_scale_shift};

@@ -1,0 +1,220 @@
+//! `conv2d_inference` and `conv2d_scale_shift` against burn's `conv2d`: random shapes on the
+//! host path (flex, f32), items cut into many tiles, shared inputs, and the autodiff fallback.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor};
+use convkit_conv::{conv2d_inference, conv2d_scale_shift};
+use convkit_core::testing::compare;
+use proptest::prelude::*;
+
+/// Both sides sum the same products in a different order (f32, up to 20·5·5 + 1 terms):
+/// rounding stays far below 1e-5 of the largest output magnitude.
+const RTOL: f64 = 1e-5;
+
+struct Case {
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    /// Per-channel map of the `conv2d_scale_shift` checks.
+    scale: Tensor<1>,
+    shift: Tensor<1>,
+    stride: [usize; 2],
+    padding: [usize; 2],
+}
+
+impl Case {
+    fn random(
+        device: &Device,
+        [batch, cin, cout, h, w]: [usize; 5],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        bias: bool,
+    ) -> Self {
+        let uniform = Distribution::Uniform(-1.0, 1.0);
+        Case {
+            x: Tensor::random([batch, cin, h, w], uniform, device),
+            weight: Tensor::random([cout, cin, kernel[0], kernel[1]], uniform, device),
+            bias: bias.then(|| Tensor::random([cout], uniform, device)),
+            scale: Tensor::random([cout], Distribution::Uniform(0.5, 2.0), device),
+            shift: Tensor::random([cout], uniform, device),
+            stride,
+            padding,
+        }
+    }
+
+    fn burn(&self) -> Tensor<4> {
+        conv2d(
+            self.x.clone(),
+            self.weight.clone(),
+            self.bias.clone(),
+            ConvOptions::new(self.stride, self.padding, [1, 1], 1),
+        )
+    }
+
+    fn scale_shift(&self) -> Tensor<4> {
+        conv2d_scale_shift(
+            self.x.clone(),
+            self.weight.clone(),
+            self.scale.clone(),
+            self.shift.clone(),
+            self.stride,
+            self.padding,
+        )
+    }
+
+    fn burn_scale_shift(&self) -> Tensor<4> {
+        let cout = self.weight.dims()[0];
+        let options = ConvOptions::new(self.stride, self.padding, [1, 1], 1);
+        conv2d(self.x.clone(), self.weight.clone(), None, options)
+            * self.scale.clone().reshape([1, cout, 1, 1])
+            + self.shift.clone().reshape([1, cout, 1, 1])
+    }
+
+    fn fast(&self) -> Tensor<4> {
+        conv2d_inference(
+            self.x.clone(),
+            self.weight.clone(),
+            self.bias.clone(),
+            self.stride,
+            self.padding,
+        )
+    }
+}
+
+/// `actual` within `RTOL` of `expected`, relative to the largest expected magnitude.
+fn check_close(what: &str, actual: Tensor<4>, expected: Tensor<4>) -> Result<(), String> {
+    if actual.dims() != expected.dims() {
+        return Err(format!(
+            "{what}: shape {:?}, expected {:?}",
+            actual.dims(),
+            expected.dims()
+        ));
+    }
+    let scale = expected.clone().abs().max().into_scalar::<f32>().max(1.0) as f64;
+    compare(
+        &actual.into_data(),
+        &expected.into_data(),
+        RTOL * scale,
+        RTOL,
+    )
+    .map(|c| {
+        eprintln!(
+            "{what}: max abs error {:.1e} (largest output {scale:.1})",
+            c.max_abs
+        )
+    })
+    .map_err(|report| format!("{what}: {report}"))
+}
+
+const KERNELS: [[usize; 2]; 5] = [[1, 1], [3, 3], [1, 7], [7, 1], [5, 5]];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Random shapes: equal to burn's conv2d where it is defined; where the kernel is larger
+    /// than the padded input `conv2d_inference` panics (burn panics or returns nothing).
+    #[test]
+    fn matches_burn_conv2d(
+        batch in 1usize..=3,
+        cin in 1usize..=20,
+        cout in 1usize..=20,
+        h in 1usize..=20,
+        w in 1usize..=20,
+        kernel in 0usize..KERNELS.len(),
+        stride in (1usize..=2, 1usize..=2),
+        padding in (0usize..=3, 0usize..=3),
+        bias: bool,
+        seed: u64,
+    ) {
+        let device = Device::flex();
+        device.seed(seed);
+        let kernel = KERNELS[kernel];
+        let stride = [stride.0, stride.1];
+        let padding = [padding.0, padding.1];
+        let case = Case::random(&device, [batch, cin, cout, h, w], kernel, stride, padding, bias);
+        let fits = h + 2 * padding[0] >= kernel[0] && w + 2 * padding[1] >= kernel[1];
+        let what = format!(
+            "x [{batch}, {cin}, {h}, {w}], weight [{cout}, {cin}, {}, {}], stride {stride:?}, \
+             padding {padding:?}, bias {bias}",
+            kernel[0], kernel[1]
+        );
+        if fits {
+            check_close(&what, case.fast(), case.burn()).map_err(TestCaseError::fail)?;
+        } else {
+            prop_assert!(catch_unwind(AssertUnwindSafe(|| case.fast())).is_err(), "{what}");
+            // burn's output size `(n + 2p - k) / s + 1` wraps around in release builds: it
+            // panics, or yields an empty output when `n + 2p = k - 1`.
+            let burn = catch_unwind(AssertUnwindSafe(|| case.burn().dims())).ok();
+            prop_assert!(burn.is_none_or(|dims| dims.contains(&0)), "{what}: burn gave {burn:?}");
+        }
+    }
+
+    /// `scale · conv(x) + shift` equals burn's conv2d followed by the same per-channel map.
+    #[test]
+    fn scale_shift_matches_conv_then_affine(
+        batch in 1usize..=2,
+        cin in 1usize..=12,
+        cout in 1usize..=12,
+        h in 3usize..=12,
+        w in 3usize..=12,
+        kernel in 0usize..3,
+        stride in 1usize..=2,
+        seed: u64,
+    ) {
+        let device = Device::flex();
+        device.seed(seed);
+        let kernel = KERNELS[kernel];
+        let padding = [kernel[0] / 2, kernel[1] / 2];
+        let case = Case::random(&device, [batch, cin, cout, h, w], kernel, [stride; 2], padding, false);
+        let what = format!("scale/shift, x [{batch}, {cin}, {h}, {w}], kernel {kernel:?}, stride {stride}");
+        check_close(&what, case.scale_shift(), case.burn_scale_shift()).map_err(TestCaseError::fail)?;
+    }
+}
+
+/// Items whose im2col matrix is far larger than a tile are cut into many tiles, reassembled in
+/// order.
+#[test]
+fn large_items_are_tiled() {
+    let device = Device::flex();
+    device.seed(1);
+    let case = Case::random(&device, [3, 64, 32, 96, 96], [3, 3], [1, 1], [1, 1], true);
+    check_close("3×64×96×96, 3×3", case.fast(), case.burn()).unwrap();
+    let case = Case::random(&device, [1, 256, 32, 64, 64], [1, 1], [1, 1], [0, 0], true);
+    check_close("1×256×64×64, 1×1", case.fast(), case.burn()).unwrap();
+}
+
+/// An input shared with other consumers (so its buffer cannot be taken over) and strided
+/// convolutions of odd sizes, as in Inception-v4's stem.
+#[test]
+fn shared_input_and_stride_two() {
+    let device = Device::flex();
+    device.seed(2);
+    let case = Case::random(&device, [2, 3, 32, 37, 35], [3, 3], [2, 2], [0, 0], false);
+    let keep = case.x.clone();
+    check_close("stride 2 on a shared input", case.fast(), case.burn()).unwrap();
+    assert_eq!(keep.dims(), [2, 3, 37, 35]);
+}
+
+/// On an autodiff device both functions go to burn's conv2d: same values, and gradients flow.
+#[test]
+fn autodiff_falls_back_to_burn() {
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let mut case = Case::random(&device, [2, 4, 5, 9, 9], [3, 3], [1, 1], [1, 1], true);
+    case.x = case.x.require_grad();
+    let out = case.fast();
+    check_close("autodiff", out.clone(), case.burn()).unwrap();
+    let grads = out.sum().backward();
+    let grad = case.x.grad(&grads).expect("x has a gradient");
+    assert_eq!(grad.dims(), [2, 4, 9, 9]);
+    check_close(
+        "autodiff scale/shift",
+        case.scale_shift(),
+        case.burn_scale_shift(),
+    )
+    .unwrap();
+}
