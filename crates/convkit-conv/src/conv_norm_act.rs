@@ -260,6 +260,35 @@ impl ConvNormAct {
 
     /// Applies the block, offering its intermediate values to `taps`.
     pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+        let x = self.normalized_tapped(x, taps);
+        let x = self.activation.forward_tapped(x, &mut taps.child("act"));
+        taps.float("out", x)
+    }
+
+    /// `norm(conv(x))`: the block without its activation.
+    pub fn forward_linear(&self, x: Tensor<4>) -> Tensor<4> {
+        self.normalized_tapped(x, &mut Taps::none())
+    }
+
+    /// Whether [`ConvNormAct::forward_linear`] maps every pixel's channel vector on its own,
+    /// by the same affine map, for an input on `device`: a 1×1, stride-1, unpadded
+    /// convolution followed by no normalization or an inference-mode batch norm. Such a block
+    /// commutes with any spatial averaging whose weights sum to one (an average pool).
+    pub fn is_pointwise_affine(&self, device: &Device) -> bool {
+        let pointwise = self.kernel_size == [1, 1]
+            && self.stride == 1
+            && self.padding == [0, 0]
+            && !self.tf_same;
+        let norm_is_affine = match &self.norm {
+            None => true,
+            Some(NormLayer::Batch(bn)) => !bn.uses_batch_statistics(device),
+            Some(NormLayer::Group(_)) => false,
+        };
+        pointwise && norm_is_affine
+    }
+
+    /// Padding, convolution and normalization, offering `conv` and `norm` to `taps`.
+    fn normalized_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let x = if self.tf_same {
             let [_, _, h, w] = x.dims();
             let (top, bottom) = tf_same_padding(h, self.kernel_size[0], self.stride);
@@ -272,7 +301,7 @@ impl ConvNormAct {
         } else {
             x
         };
-        let x = match &self.norm {
+        match &self.norm {
             Some(NormLayer::Batch(bn))
                 if !bn.uses_batch_statistics(&x.device())
                     && !taps.wants("conv", SiteKind::Activation) =>
@@ -284,9 +313,7 @@ impl ConvNormAct {
                 taps.float("norm", norm.forward(x))
             }
             None => taps.float("conv", self.conv.forward(x)),
-        };
-        let x = self.activation.forward_tapped(x, &mut taps.child("act"));
-        taps.float("out", x)
+        }
     }
 
     /// `bn(conv(x))` in inference mode as one convolution: the batch norm's scale and shift

@@ -324,6 +324,18 @@ impl InceptionBranch {
 
     /// Applies the branch, offering its intermediate values to `taps`.
     pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+        // Average pool → 1×1 conv-BN equals 1×1 conv-BN → average pool in inference mode
+        // (both linear, on different axes; the pool's weights sum to one, so the bias passes
+        // through): pooling after the convolution averages 4–8× fewer channels in
+        // Inception-v4's blocks. Kept to untapped passes, whose sites would differ.
+        if let [BranchLayer::AvgPool(pool), BranchLayer::Conv(conv)] = self.layers.as_slice()
+            && self.fork.is_empty()
+            && !taps.is_active()
+            && conv.is_pointwise_affine(&x.device())
+        {
+            let pooled = pool.forward(conv.forward_linear(x));
+            return conv.activation.forward(pooled);
+        }
         let mut x = x;
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward_tapped(x, &mut taps.child(&format!("layers.{i}")));
@@ -860,6 +872,27 @@ mod tests {
 
     fn device() -> Device {
         DeviceSpec::Cpu.device().unwrap()
+    }
+
+    #[test]
+    fn pooling_after_the_pointwise_convolution_gives_the_same_branch_output() {
+        let device = device();
+        device.seed(3);
+        let branch =
+            InceptionBranchConfig::new(6, vec![BranchOp::AvgPool, BranchOp::conv(4, [1, 1])])
+                .init(&device);
+        let x = Tensor::<4>::random(
+            [2, 6, 7, 5],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        // Untapped: convolution first, then the pool. Tapped: the layers in their order.
+        let reordered = branch.forward(x.clone());
+        let mut recorder = Recorder::all();
+        let in_order = branch.forward_tapped(x, &mut Taps::new(&mut recorder));
+        assert!(recorder.get("layers.0.out").is_some());
+        convkit_core::testing::compare(&reordered.into_data(), &in_order.into_data(), 1e-6, 1e-5)
+            .unwrap();
     }
 
     #[test]
