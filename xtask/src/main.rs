@@ -291,7 +291,7 @@ fn markdown(report: &Value) -> String {
     if let Some(v) = report["pytorch"]["torch_version"].as_str() {
         md.push_str(&format!("- PyTorch: {v} (CPU)\n"));
     }
-    md.push_str("\nTimes are medians (min in parentheses) in milliseconds.\n\n");
+    md.push_str("\nTimes are medians (min in parentheses) in milliseconds. Rows above 1.0x are profiled in [performance.md](performance.md).\n\n");
     md.push_str("| benchmark | convkit | PyTorch | ratio |\n|---|---|---|---|\n");
     let empty = serde_json::Map::new();
     let ours = report["convkit"]["results"].as_object().unwrap_or(&empty);
