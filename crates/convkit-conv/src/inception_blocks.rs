@@ -597,8 +597,8 @@ impl InceptionBlockConfig {
     }
 
     /// Inception-ResNet-A, the 35×35 residual block (paper Figs. 10 and 16; timm / facenet
-    /// `Block35`): 1×1 → b0 ‖ 1×1 → b1[0], 3×3 → b1[1] ‖ 1×1 → b2[0], 3×3 → b2[1],
-    /// 3×3 → b2[2], projected back to `width`. v1: `(256, 32, [32, 32], [32, 32, 32])`;
+    /// `Block35`): 1×1 → b0 ‖ 1×1 → `b1[0]`, 3×3 → `b1[1]` ‖ 1×1 → `b2[0]`, 3×3 → `b2[1]`,
+    /// 3×3 → `b2[2]`, projected back to `width`. v1: `(256, 32, [32, 32], [32, 32, 32])`;
     /// v2: `(320, 32, [32, 32], [32, 48, 64])`; both with scale 0.17.
     pub fn inception_resnet_a(
         width: usize,
@@ -623,7 +623,7 @@ impl InceptionBlockConfig {
     }
 
     /// Inception-ResNet-B, the 17×17 residual block (paper Figs. 11 and 17; timm / facenet
-    /// `Block17`): 1×1 → b0 ‖ 1×1 → b1[0], 1×7 → b1[1], 7×1 → b1[2], projected back to
+    /// `Block17`): 1×1 → b0 ‖ 1×1 → `b1[0]`, 1×7 → `b1[1]`, 7×1 → `b1[2]`, projected back to
     /// `width`. v1: `(896, 128, [128, 128, 128])`; v2: `(1088, 192, [128, 160, 192])`; both
     /// with scale 0.10.
     pub fn inception_resnet_b(
@@ -636,7 +636,7 @@ impl InceptionBlockConfig {
     }
 
     /// Inception-ResNet-C, the 8×8 residual block (paper Figs. 13 and 19; timm / facenet
-    /// `Block8`): 1×1 → b0 ‖ 1×1 → b1[0], 1×3 → b1[1], 3×1 → b1[2], projected back to
+    /// `Block8`): 1×1 → b0 ‖ 1×1 → `b1[0]`, 1×3 → `b1[1]`, 3×1 → `b1[2]`, projected back to
     /// `width`. v1: `(1792, 192, [192, 192, 192])`; v2: `(2080, 192, [192, 224, 256])`; scale
     /// 0.20, and 1.0 without ReLU for the network's last block.
     pub fn inception_resnet_c(
