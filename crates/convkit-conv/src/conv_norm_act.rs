@@ -7,7 +7,7 @@ use burn::nn::{GroupNorm, GroupNormConfig, PaddingConfig2d};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
-use convkit_core::check::{Dim, check_shape};
+use convkit_core::check::check_image_batch;
 use convkit_core::{Error, Result, SiteKind, Taps};
 use serde::{Deserialize, Serialize};
 
@@ -357,15 +357,11 @@ impl ConvNormAct {
     /// Checks that `shape` is a valid input: rank 4, the configured channel count and a
     /// spatial size the kernel fits in.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_shape(
+        check_image_batch(
             "ConvNormAct input",
             shape,
-            &[
-                Dim::Any,
-                Dim::Exact(self.in_channels),
-                Dim::AtLeast(self.min_size[0]),
-                Dim::AtLeast(self.min_size[1]),
-            ],
+            self.in_channels,
+            [self.min_size[0], self.min_size[1]],
         )
     }
 }

@@ -61,6 +61,33 @@ pub fn check_shape(what: &str, shape: &[usize], pattern: &[Dim]) -> Result<()> {
     })
 }
 
+/// Checks that `shape` is an image batch `[N, channels, H, W]` with `H >= min_size[0]` and
+/// `W >= min_size[1]`: the input contract of most convolutional blocks and models.
+///
+/// ```
+/// use convkit_core::check::check_image_batch;
+/// assert!(check_image_batch("model input", &[4, 3, 32, 32], 3, [8, 8]).is_ok());
+/// let err = check_image_batch("model input", &[4, 1, 32, 32], 3, [8, 8]).unwrap_err();
+/// assert_eq!(err.to_string(), "model input: expected shape [_, 3, >=8, >=8], got [4, 1, 32, 32]");
+/// ```
+pub fn check_image_batch(
+    what: &str,
+    shape: &[usize],
+    channels: usize,
+    min_size: [usize; 2],
+) -> Result<()> {
+    check_shape(
+        what,
+        shape,
+        &[
+            Dim::Any,
+            Dim::Exact(channels),
+            Dim::AtLeast(min_size[0]),
+            Dim::AtLeast(min_size[1]),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

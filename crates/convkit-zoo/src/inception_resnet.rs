@@ -11,7 +11,7 @@ use convkit_conv::{
     INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig, InceptionBranch,
     InceptionBranchConfig, InceptionResidual, Padding,
 };
-use convkit_core::check::{Dim, check_shape};
+use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
 use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps};
 use serde::{Deserialize, Serialize};
@@ -376,15 +376,11 @@ impl InceptionResNet {
 
     /// Checks that `shape` is `[N, C_in, H >= 75, W >= 75]`.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_shape(
+        check_image_batch(
             "InceptionResNet input",
             shape,
-            &[
-                Dim::Any,
-                Dim::Exact(self.in_channels),
-                Dim::AtLeast(self.min_size[0]),
-                Dim::AtLeast(self.min_size[1]),
-            ],
+            self.in_channels,
+            [self.min_size[0], self.min_size[1]],
         )
     }
 

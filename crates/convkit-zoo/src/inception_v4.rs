@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{InceptionBlock, InceptionBlockConfig, InceptionBranch, InceptionBranchConfig};
-use convkit_core::check::{Dim, check_shape};
+use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
 use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps};
 
@@ -196,15 +196,11 @@ impl InceptionV4 {
 
     /// Checks that `shape` is `[N, C_in, H >= 75, W >= 75]`.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_shape(
+        check_image_batch(
             "InceptionV4 input",
             shape,
-            &[
-                Dim::Any,
-                Dim::Exact(self.in_channels),
-                Dim::AtLeast(self.min_size[0]),
-                Dim::AtLeast(self.min_size[1]),
-            ],
+            self.in_channels,
+            [self.min_size[0], self.min_size[1]],
         )
     }
 

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 use convkit_conv::{
     ChannelSqueezeExcite, ChannelSqueezeExciteConfig, ConvNormAct, ConvNormActConfig,
 };
-use convkit_core::check::{Dim, check_shape};
+use convkit_core::check::check_image_batch;
 use convkit_core::{Error, ImageClassifier, Result, SiteKind, Taps};
 
 /// Configuration of [`SeCnn`].
@@ -152,16 +152,7 @@ impl SeCnn {
 
     /// Checks that `shape` is `[N, C_in, H >= 1, W >= 1]`.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_shape(
-            "SeCnn input",
-            shape,
-            &[
-                Dim::Any,
-                Dim::Exact(self.in_channels),
-                Dim::AtLeast(1),
-                Dim::AtLeast(1),
-            ],
-        )
+        check_image_batch("SeCnn input", shape, self.in_channels, [1, 1])
     }
 }
 

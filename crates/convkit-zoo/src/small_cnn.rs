@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{ConvNormAct, ConvNormActConfig, MaxPool, MaxPoolConfig};
-use convkit_core::check::{Dim, check_shape};
+use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
 use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps};
 
@@ -104,16 +104,7 @@ impl SmallCnn {
 
     /// Checks that `shape` is `[N, C_in, H >= 2, W >= 2]`.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_shape(
-            "SmallCnn input",
-            shape,
-            &[
-                Dim::Any,
-                Dim::Exact(self.in_channels),
-                Dim::AtLeast(2),
-                Dim::AtLeast(2),
-            ],
-        )
+        check_image_batch("SmallCnn input", shape, self.in_channels, [2, 2])
     }
 
     /// The mapping from the PyTorch reference's `state_dict` keys to this model's paths.
