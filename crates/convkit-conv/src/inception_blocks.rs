@@ -24,7 +24,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::tensor::{Device, Tensor};
-use convkit_core::check::{Dim, check_shape};
+use convkit_core::check::check_image_batch;
 use convkit_core::{Error, KeyMap, Result, Taps};
 use serde::{Deserialize, Serialize};
 
@@ -377,26 +377,13 @@ impl InceptionBranch {
 
     /// Checks that `shape` is `[N, C_in, H, W]` with `H, W` at least the minimum.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_feature_map(
+        check_image_batch(
             "InceptionBranch input",
             shape,
             self.in_channels,
             self.min_input_size([1, 1]),
         )
     }
-}
-
-fn check_feature_map(what: &str, shape: &[usize], channels: usize, min: [usize; 2]) -> Result<()> {
-    check_shape(
-        what,
-        shape,
-        &[
-            Dim::Any,
-            Dim::Exact(channels),
-            Dim::AtLeast(min[0]),
-            Dim::AtLeast(min[1]),
-        ],
-    )
 }
 
 /// The residual form of an Inception-ResNet block: `act(x + scale · conv1×1(concat))`.
@@ -855,7 +842,7 @@ impl InceptionBlock {
 
     /// Checks that `shape` is `[N, C_in, H, W]` with `H, W` at least the minimum.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_feature_map(
+        check_image_batch(
             "InceptionBlock input",
             shape,
             self.in_channels,
