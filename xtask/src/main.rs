@@ -59,6 +59,7 @@ const REFGEN_SCRIPTS: &[&str] = &[
     "inception.py",
     "unet.py",
     "segmentation_loss.py",
+    "cli_fixtures.py",
 ];
 
 fn project_root() -> PathBuf {

@@ -14,6 +14,12 @@ pub trait ImageClassifier: Module + Clone {
     /// Number of output classes.
     fn num_classes(&self) -> usize;
 
+    /// Channels `C` of the input images.
+    fn in_channels(&self) -> usize;
+
+    /// The smallest input `[height, width]` the model takes.
+    fn min_input_size(&self) -> [usize; 2];
+
     /// Checks an input shape, returning a typed error naming the problem.
     fn check_input(&self, shape: &[usize]) -> Result<()>;
 

@@ -177,11 +177,15 @@ fn load_checked<M: Module>(
 
 /// Saves a module's parameters to a safetensors file under burn's own key names (a checkpoint).
 ///
-/// The file appears whole or not at all: a crash never leaves a half-written checkpoint.
+/// The file appears whole or not at all: a crash never leaves a half-written checkpoint. Equal
+/// parameters give byte-identical files (burn's default header metadata is a hash map whose
+/// order changes from run to run, so it is replaced by a single entry).
 pub fn save_safetensors<M: Module>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     // burn-store writes to a scratch sibling and renames it into place.
     let mut store = SafetensorsStore::from_file(path)
+        .clear_metadata()
+        .metadata("producer", "convkit")
         .skip_enum_variants(true)
         .overwrite(true);
     module

@@ -7,9 +7,11 @@
 //! - `model.safetensors`: the weights under burn's parameter paths;
 //! - `summary.json`: what the training run reported (any serde type).
 //!
-//! [`save`] writes everything into a sibling temporary folder and renames it into place, so a
-//! crash never leaves a half-written checkpoint. It never deletes anything that is not a
-//! convkit checkpoint: an existing folder is replaced only if it is one and `overwrite` is set.
+//! [`save`] writes everything into a sibling temporary folder (a fresh name, so it never
+//! collides with the user's files) and renames it into place, so a crash never leaves a
+//! half-written checkpoint under the target name. It never deletes anything that is not a
+//! convkit checkpoint: an existing folder is replaced only if it is one and `overwrite` is
+//! set, or if it is empty.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,17 +38,19 @@ pub fn is_checkpoint(dir: &Path) -> bool {
     read_json::<Marker>(&dir.join(MARKER)).is_ok_and(|m| m.format == FORMAT)
 }
 
-/// Checks that [`save`] may write to `dir`: it does not exist, or it is a convkit checkpoint
-/// and `overwrite` is set. Call it before a long training run to fail early.
+/// Checks that [`save`] may write to `dir`: it does not exist, it is an empty folder, or it
+/// is a convkit checkpoint and `overwrite` is set. Call it before a long training run to fail
+/// early.
 pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
-    if !dir.exists() {
+    if !dir.exists() || is_empty_dir(dir) {
         return Ok(());
     }
     if !is_checkpoint(dir) {
         return Err(Error::invalid(
             "checkpoint folder",
             format!(
-                "{} exists and is not a convkit checkpoint; refusing to touch it",
+                "{} exists and is not a convkit checkpoint; refusing to touch it (choose \
+                 another folder)",
                 dir.display()
             ),
         ));
@@ -75,11 +79,17 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
     overwrite: bool,
 ) -> Result<()> {
     check_target(dir, overwrite)?;
-    let tmp = sibling(dir, "partial");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    }
-    fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    // Removed on drop if anything below fails.
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{}.partial-", file_name(dir)))
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    let tmp = staging.path();
     let marker = Marker {
         format: FORMAT.into(),
         version: 1,
@@ -89,17 +99,36 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
     write_json(&tmp.join("config.json"), config)?;
     write_json(&tmp.join("summary.json"), summary)?;
     save_safetensors(model, tmp.join(WEIGHTS))?;
+    let tmp = staging.keep();
+    if is_empty_dir(dir) {
+        // `remove_dir` only ever removes an empty folder.
+        fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
+    }
     if dir.exists() {
         // Only a verified checkpoint reaches here: move it aside, then drop it once the new
         // one is in place.
-        let old = sibling(dir, "old");
+        let old = tempfile::Builder::new()
+            .prefix(&format!(".{}.old-", file_name(dir)))
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?
+            .keep();
+        let old = old.join("checkpoint");
         fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
-        fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
-        fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+        if let Err(e) = fs::rename(&tmp, dir) {
+            // Put the previous checkpoint back rather than leave nothing under `dir`.
+            let _ = fs::rename(&old, dir);
+            return Err(Error::io(dir, e));
+        }
+        let holder = old.parent().unwrap_or(&old).to_path_buf();
+        fs::remove_dir_all(&holder).map_err(|e| Error::io(&holder, e))?;
     } else {
         fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
     }
     Ok(())
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 /// The model name recorded in a checkpoint.
@@ -135,12 +164,10 @@ pub fn load_weights<M: Module>(dir: &Path, model: M) -> Result<M> {
     load_safetensors(model, dir.join(WEIGHTS))
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let name = dir
-        .file_name()
+fn file_name(dir: &Path) -> String {
+    dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.with_file_name(format!(".{name}.{suffix}"))
+        .unwrap_or_else(|| "checkpoint".into())
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {

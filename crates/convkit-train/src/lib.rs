@@ -13,6 +13,8 @@
 //! - [`segmentation`]: soft multi-class Dice loss (segmentation_models_pytorch's `DiceLoss`),
 //!   pixel cross-entropy, Dice/IoU metrics and `evaluate_segmentation`; masks train through
 //!   [`fit`] as [`Target::Mask`] with [`Loss::Dice`] or [`Loss::DiceCrossEntropy`].
+//! - [`ClassificationReport`]: confusion matrix and per-class precision / recall of the
+//!   classes [`predict_classes`] gives.
 //! - [`checkpoint`]: save and load weights (safetensors) with the model config and a
 //!   training summary, written atomically.
 //!
@@ -21,12 +23,14 @@
 //! control (see `docs/ARCHITECTURE.md`).
 
 pub mod checkpoint;
+mod classification;
 mod loss;
 mod optimizer;
 mod schedule;
 pub mod segmentation;
 mod trainer;
 
+pub use classification::{ClassMetrics, ClassificationReport, predict_classes};
 pub use loss::{Loss, Output, Target};
 pub use optimizer::OptimizerKind;
 pub use schedule::LrSchedule;

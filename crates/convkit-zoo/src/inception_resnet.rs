@@ -440,6 +440,14 @@ impl ImageClassifier for InceptionResNet {
         self.num_classes
     }
 
+    fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    fn min_input_size(&self) -> [usize; 2] {
+        InceptionResNet::min_input_size(self)
+    }
+
     fn check_input(&self, shape: &[usize]) -> Result<()> {
         InceptionResNet::check_input(self, shape)
     }

@@ -234,6 +234,14 @@ impl ImageClassifier for InceptionV4 {
         self.num_classes
     }
 
+    fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    fn min_input_size(&self) -> [usize; 2] {
+        self.min_size
+    }
+
     fn check_input(&self, shape: &[usize]) -> Result<()> {
         InceptionV4::check_input(self, shape)
     }

@@ -16,14 +16,20 @@
 //!   Inception-ResNet and the Impact of Residual Connections on Learning" (Szegedy et al.,
 //!   2016).
 //!
+//! [`ClassifierKind`] names them (`small-cnn`, `se-cnn`, `inception-v4`, ...), and
+//! [`ClassifierConfig`] / [`Classifier`] hold any of them, chosen at run time (the `convkit`
+//! command line and its checkpoints use these).
+//!
 //! Segmentation: [`UNet`], optionally with scSE after every block.
 
+mod classifier;
 mod inception_resnet;
 mod inception_v4;
 mod se_cnn;
 mod small_cnn;
 mod unet;
 
+pub use classifier::{Classifier, ClassifierConfig, ClassifierKind};
 pub use inception_resnet::{
     EmbeddingHead, InceptionResNet, InceptionResNetConfig, InceptionResNetVersion,
 };

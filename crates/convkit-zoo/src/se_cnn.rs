@@ -161,6 +161,14 @@ impl ImageClassifier for SeCnn {
         self.num_classes
     }
 
+    fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    fn min_input_size(&self) -> [usize; 2] {
+        [1, 1]
+    }
+
     fn check_input(&self, shape: &[usize]) -> Result<()> {
         SeCnn::check_input(self, shape)
     }

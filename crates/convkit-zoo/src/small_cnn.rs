@@ -104,7 +104,12 @@ impl SmallCnn {
 
     /// Checks that `shape` is `[N, C_in, H >= 2, W >= 2]`.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch("SmallCnn input", shape, self.in_channels, [2, 2])
+        check_image_batch(
+            "SmallCnn input",
+            shape,
+            self.in_channels,
+            [self.min_size; 2],
+        )
     }
 
     /// The mapping from the PyTorch reference's `state_dict` keys to this model's paths.
@@ -127,6 +132,14 @@ impl SmallCnn {
 impl ImageClassifier for SmallCnn {
     fn num_classes(&self) -> usize {
         self.num_classes
+    }
+
+    fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    fn min_input_size(&self) -> [usize; 2] {
+        [self.min_size; 2]
     }
 
     fn check_input(&self, shape: &[usize]) -> Result<()> {

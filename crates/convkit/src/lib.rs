@@ -14,7 +14,9 @@
 //! | [`train`] | `convkit-train` | training loop, optimizers, schedules, checkpoints |
 //! | [`zoo`] | `convkit-zoo` | whole models |
 //!
-//! [`tour`] is the end-to-end demo run by `convkit tour`.
+//! [`app`] is what the `convkit` command line does (train, eval, predict on the user's own
+//! files), as functions returning reports; [`tour`] is the end-to-end demo run by
+//! `convkit tour`.
 
 pub use convkit_conv as conv;
 pub use convkit_core as core;
@@ -22,4 +24,5 @@ pub use convkit_data as data;
 pub use convkit_train as train;
 pub use convkit_zoo as zoo;
 
+pub mod app;
 pub mod tour;

@@ -1,19 +1,30 @@
-//! The `convkit` command line.
+//! The `convkit` command line: train, evaluate and run image classifiers on your own files.
+//!
+//! Every failure prints one line `error: …` on stderr and exits non-zero (1 for a failed
+//! command, 2 for a command line that does not parse).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use convkit::app::{
+    self, DataSource, EvalReport, ModelEntry, PredictReport, Preprocess, TrainOptions, TrainReport,
+};
 use convkit::core::DeviceSpec;
 use convkit::core::device::{Backend, DEVICE_ENV};
+use convkit::data::image_folder::Channels;
+use convkit::data::npy_images::ImageLayout;
 use convkit::tour::{self, TourConfig};
+use convkit::train::EpochStats;
+use convkit::zoo::ClassifierKind;
 
 #[derive(Parser)]
 #[command(
     name = "convkit",
     version,
-    about = "Building blocks of modern convolutional networks on burn"
+    about = "Train, evaluate and run convolutional image classifiers on your own files (burn, CPU or GPU)"
 )]
 struct Cli {
     /// Compute device: cpu, ndarray, wgpu[:N] or cuda[:N]. Defaults to $CONVKIT_DEVICE, then cpu.
@@ -25,44 +36,129 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a small CNN on synthetic shapes, checkpoint it, reload it and check it is identical.
-    Tour {
-        /// Training epochs.
-        #[arg(long, default_value_t = 8)]
-        epochs: usize,
-        /// Training images.
-        #[arg(long, default_value_t = 3000)]
-        train_size: usize,
-        /// Test images.
-        #[arg(long, default_value_t = 600)]
-        test_size: usize,
-        /// Seed of data, initialization and shuffling.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Checkpoint folder (replaced only if it already holds a convkit checkpoint).
-        #[arg(long, default_value = "tour-out")]
-        out: PathBuf,
-        /// No progress bars.
+    /// Train a zoo classifier on a dataset folder, report test accuracy, save a checkpoint.
+    Train(TrainArgs),
+    /// Evaluate a checkpoint on the test split of a dataset folder.
+    Eval {
+        /// Checkpoint folder written by `convkit train --out`.
         #[arg(long)]
-        quiet: bool,
-        /// Channels of the first conv block (the second has twice as many).
-        #[arg(long, default_value_t = 16)]
-        width: usize,
-        /// Base learning rate (Adam, one epoch of warm-up, then cosine decay).
-        #[arg(long, default_value_t = 3e-3)]
-        lr: f64,
-        /// Kernel size of both convolutions.
-        #[arg(long, default_value_t = 5)]
-        kernel_size: usize,
-        /// Max-pool window between the blocks.
-        #[arg(long, default_value_t = 2)]
-        pool_size: usize,
-        /// Standard deviation of the synthetic images' pixel noise.
-        #[arg(long, default_value_t = 0.15)]
-        noise: f32,
+        checkpoint: PathBuf,
+        /// <format>:<folder>, as for train.
+        #[arg(long)]
+        data: String,
+        /// Print one JSON object on stdout instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify image files (PNG, JPEG) or .npy arrays with a checkpoint.
+    Predict {
+        /// Checkpoint folder written by `convkit train --out`.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Image files or .npy arrays ([N, H, W], [N, C, H, W] or [N, H, W, C]).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// How many classes to show per image.
+        #[arg(long, default_value_t = 3)]
+        top_k: usize,
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Version, compiled backends, available devices and threads.
-    Info,
+    Info {
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a small CNN on synthetic shapes, checkpoint it, reload it and check it is identical.
+    Tour(TourArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Data: idx:DIR, cifar10:DIR, cifar100:DIR, images:DIR or npy:DIR (see the README).
+    #[arg(long, required_unless_present = "list_models")]
+    data: Option<String>,
+    /// Model name (see --list-models).
+    #[arg(long, required_unless_present = "list_models")]
+    model: Option<String>,
+    /// List the models with their parameter counts and input sizes, then exit.
+    #[arg(long)]
+    list_models: bool,
+    /// Passes over the training split.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Peak learning rate (Adam; one epoch of linear warm-up, then cosine decay to 1%).
+    #[arg(long, default_value_t = 1e-2)]
+    lr: f64,
+    /// Images per training batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Seed of initialization, shuffling and held-out splits: equal seeds give equal runs.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Checkpoint folder to write (must not exist, be empty, or be a convkit checkpoint with --force).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace --out if it holds a convkit checkpoint (nothing else is ever replaced).
+    #[arg(long)]
+    force: bool,
+    /// Print one JSON object on stdout (per-epoch lines still go to stderr unless --quiet).
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
+    /// images format without test/: the stratified share held out for testing.
+    #[arg(long, default_value_t = 0.2)]
+    val_fraction: f64,
+    /// Resize every image to HxW (bilinear, antialiased), e.g. 32x32.
+    #[arg(long)]
+    resize: Option<String>,
+    /// images format: decode to auto (as stored), gray or rgb.
+    #[arg(long, default_value = "auto")]
+    channels: String,
+    /// npy format: auto (detect), nchw or nhwc.
+    #[arg(long, default_value = "auto")]
+    layout: String,
+}
+
+#[derive(Args)]
+struct TourArgs {
+    /// Training epochs.
+    #[arg(long, default_value_t = 8)]
+    epochs: usize,
+    /// Training images.
+    #[arg(long, default_value_t = 3000)]
+    train_size: usize,
+    /// Test images.
+    #[arg(long, default_value_t = 600)]
+    test_size: usize,
+    /// Seed of data, initialization and shuffling.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Checkpoint folder (replaced only if it already holds a convkit checkpoint).
+    #[arg(long, default_value = "tour-out")]
+    out: PathBuf,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+    /// Channels of the first conv block (the second has twice as many).
+    #[arg(long, default_value_t = 16)]
+    width: usize,
+    /// Base learning rate (Adam, one epoch of warm-up, then cosine decay).
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    /// Kernel size of both convolutions.
+    #[arg(long, default_value_t = 5)]
+    kernel_size: usize,
+    /// Max-pool window between the blocks.
+    #[arg(long, default_value_t = 2)]
+    pool_size: usize,
+    /// Standard deviation of the synthetic images' pixel noise.
+    #[arg(long, default_value_t = 0.15)]
+    noise: f32,
 }
 
 fn device_spec(flag: Option<&str>) -> anyhow::Result<DeviceSpec> {
@@ -72,107 +168,438 @@ fn device_spec(flag: Option<&str>) -> anyhow::Result<DeviceSpec> {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let spec = device_spec(cli.device.as_deref())?;
-    match cli.command {
-        Command::Info => {
-            println!("convkit {}", env!("CARGO_PKG_VERSION"));
-            let compiled: Vec<_> = Backend::compiled().iter().map(|b| b.name()).collect();
-            println!("compiled backends: {}", compiled.join(", "));
-            for backend in Backend::compiled() {
-                let spec: DeviceSpec = backend.name().parse()?;
-                match spec.device() {
-                    Ok(d) => println!("  {backend}: available ({d:?})"),
-                    Err(e) => println!("  {backend}: unavailable: {e}"),
-                }
-            }
-            println!("selected device: {spec} (from --device, else ${DEVICE_ENV}, else cpu)");
-            println!(
-                "threads: {}",
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            );
-            Ok(())
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+fn parse_resize(text: &str) -> anyhow::Result<[usize; 2]> {
+    let parsed = text
+        .split_once(['x', 'X'])
+        .and_then(|(h, w)| Some([h.trim().parse().ok()?, w.trim().parse().ok()?]))
+        .filter(|[h, w]: &[usize; 2]| *h > 0 && *w > 0);
+    parsed.with_context(|| {
+        format!("--resize `{text}`: expected HEIGHTxWIDTH with positive numbers, e.g. 32x32")
+    })
+}
+
+fn parse_choice<T: Copy>(flag: &str, text: &str, choices: &[(&str, T)]) -> anyhow::Result<T> {
+    let names: Vec<_> = choices.iter().map(|(n, _)| *n).collect();
+    choices
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(text))
+        .map(|(_, v)| *v)
+        .with_context(|| format!("{flag} `{text}`: expected one of {}", names.join(", ")))
+}
+
+fn epoch_line(e: &EpochStats, epochs: usize) -> String {
+    let valid = e.valid.as_ref();
+    format!(
+        "epoch {:>3}/{epochs}  train loss {:.4}  train acc {:6.2}%  test acc {:6.2}%  {:.0} samples/s",
+        e.epoch,
+        e.train_loss,
+        100.0 * e.train_accuracy.unwrap_or(0.0),
+        100.0 * valid.and_then(|v| v.accuracy).unwrap_or(0.0),
+        e.samples_per_second,
+    )
+}
+
+fn run_train(args: TrainArgs, spec: DeviceSpec) -> anyhow::Result<()> {
+    if args.list_models {
+        let models = app::model_list(&spec.device()?)?;
+        if args.json {
+            return print_json(&serde_json::json!({
+                "models": models,
+                "params_for": {"classes": app::LISTED_CLASSES, "channels": app::LISTED_CHANNELS},
+            }));
         }
-        Command::Tour {
-            epochs,
-            train_size,
-            test_size,
-            seed,
-            out,
-            quiet,
-            width,
-            lr,
-            kernel_size,
-            pool_size,
-            noise,
-        } => {
-            let device = spec.device()?;
-            convkit::train::checkpoint::check_target(&out, true)?;
-            let config = TourConfig {
-                epochs,
-                train_size,
-                test_size,
-                seed,
-                out,
-                progress: !quiet,
-                width,
-                lr,
-                kernel_size,
-                pool_size,
-                noise,
-            };
-            println!(
-                "convkit tour: SmallCnn on synthetic shapes ({train_size} train / {test_size} test images, 28x28), device {spec}, seed {seed}"
-            );
-            let report = tour::run(&config, &device, |e| {
-                let valid = e.valid.as_ref();
-                println!(
-                    "epoch {:>2}/{epochs}  train loss {:.4}  train acc {:.2}%  test loss {:.4}  test acc {:.2}%  {:.0} samples/s",
-                    e.epoch,
-                    e.train_loss,
-                    100.0 * e.train_accuracy.unwrap_or(0.0),
-                    valid.map_or(f64::NAN, |v| v.loss),
-                    100.0 * valid.and_then(|v| v.accuracy).unwrap_or(0.0),
-                    e.samples_per_second,
-                );
-            })
-            .context("tour failed")?;
-            let acc = report.test.accuracy.unwrap_or(0.0);
-            let reloaded = report.reloaded_test.accuracy.unwrap_or(0.0);
-            println!("final test accuracy: {:.2}%", 100.0 * acc);
-            println!("checkpoint saved to {}", report.checkpoint.display());
-            println!(
-                "reloaded checkpoint: test accuracy {:.2}% ({}), parameters and logits bit-exact: {}",
-                100.0 * reloaded,
-                if reloaded == acc {
-                    "identical"
-                } else {
-                    "DIFFERENT"
-                },
-                report.bit_exact
-            );
-            if reloaded != acc || !report.bit_exact {
-                bail!("the reloaded checkpoint does not reproduce the trained model");
+        print_models(&models);
+        return Ok(());
+    }
+    let (Some(data), Some(model)) = (args.data.as_deref(), args.model.as_deref()) else {
+        bail!("train needs --data <format>:<folder> and --model <name>");
+    };
+    let data: DataSource = data.parse()?;
+    let model: ClassifierKind = model
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e} (see convkit train --list-models)"))?;
+    let preprocess = Preprocess {
+        resize: args.resize.as_deref().map(parse_resize).transpose()?,
+        channels: parse_choice(
+            "--channels",
+            &args.channels,
+            &[
+                ("auto", Channels::AsStored),
+                ("gray", Channels::Gray),
+                ("rgb", Channels::Rgb),
+            ],
+        )?,
+        layout: parse_choice(
+            "--layout",
+            &args.layout,
+            &[
+                ("auto", ImageLayout::Auto),
+                ("nchw", ImageLayout::Nchw),
+                ("nhwc", ImageLayout::Nhwc),
+            ],
+        )?,
+        val_fraction: args.val_fraction,
+        split_seed: args.seed,
+    };
+    let options = TrainOptions {
+        epochs: args.epochs,
+        lr: args.lr,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        out: args.out.clone(),
+        force: args.force,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        preprocess,
+        ..TrainOptions::new(data, model)
+    };
+    let quiet = args.quiet;
+    let epochs = args.epochs;
+    let report = app::train(
+        &options,
+        &spec,
+        |summary, notes| {
+            if quiet {
+                return;
             }
-            if acc < 0.95 {
-                bail!(
-                    "test accuracy {:.2}% is below the 95% the tour promises",
-                    100.0 * acc
-                );
+            let [c, h, w] = summary.image_shape;
+            eprintln!(
+                "convkit train: {model} on {} ({} train / {} test images of {c}x{h}x{w}, {} classes; test split: {}), device {spec}, seed {}",
+                summary.source,
+                summary.train_samples,
+                summary.test_samples,
+                summary.classes.len(),
+                summary.test_split,
+                options.seed,
+            );
+            for note in notes {
+                eprintln!("  {note}");
             }
-            Ok(())
-        }
+        },
+        |e| {
+            if !quiet {
+                eprintln!("{}", epoch_line(e, epochs));
+            }
+        },
+    )?;
+    if args.json {
+        return print_json(&report);
+    }
+    print_train(&report);
+    Ok(())
+}
+
+fn print_models(models: &[ModelEntry]) {
+    println!(
+        "{:<22} {:>12}  {:<9} {:<8} description",
+        "model", "params", "min size", "channels"
+    );
+    for m in models {
+        println!(
+            "{:<22} {:>12}  {:<9} {:<8} {}",
+            m.name,
+            m.params,
+            format!("{}x{}", m.min_input[0], m.min_input[1]),
+            m.channels,
+            m.description
+        );
+    }
+    println!(
+        "(parameters for {} classes and {} input channels; any larger input size works)",
+        app::LISTED_CLASSES,
+        app::LISTED_CHANNELS
+    );
+}
+
+fn print_train(r: &TrainReport) {
+    println!(
+        "test accuracy {:.2}% on {} images  (train loss {:.4}, train accuracy {:.2}%)",
+        100.0 * r.test_accuracy,
+        r.data.test_samples,
+        r.train_loss,
+        100.0 * r.train_accuracy
+    );
+    println!(
+        "model {} ({} parameters), {} epochs, {:.0} samples/s, {:.1} s",
+        r.model, r.params, r.epochs, r.samples_per_second, r.seconds
+    );
+    match &r.checkpoint {
+        Some(dir) => println!("checkpoint: {}", dir.display()),
+        None => println!("no checkpoint written (pass --out DIR to keep the model)"),
     }
 }
 
+fn print_eval(r: &EvalReport) {
+    println!(
+        "test accuracy {:.2}% on {} images ({} from {}, {:.0} images/s)",
+        100.0 * r.test_accuracy,
+        r.samples,
+        r.model,
+        r.checkpoint.display(),
+        r.samples_per_second
+    );
+    let width = r.classes.iter().map(|c| c.len()).max().unwrap_or(5).max(5);
+    println!("\n{:<width$}  precision  recall  support", "class");
+    for m in &r.per_class {
+        println!(
+            "{:<width$}  {:>9.4}  {:>6.4}  {:>7}",
+            m.class, m.precision, m.recall, m.support
+        );
+    }
+    println!("\nconfusion matrix (rows: true class, columns: predicted class)");
+    let cell = r
+        .confusion
+        .iter()
+        .flatten()
+        .map(|n| n.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(3);
+    print!("{:<width$}", "");
+    for c in 0..r.classes.len() {
+        print!(" {c:>cell$}");
+    }
+    println!();
+    for (c, row) in r.confusion.iter().enumerate() {
+        print!("{:<width$}", format!("{c} {}", r.classes[c]));
+        for n in row {
+            print!(" {n:>cell$}");
+        }
+        println!();
+    }
+}
+
+fn print_predict(r: &PredictReport) {
+    for p in &r.predictions {
+        let top: Vec<String> = p
+            .top
+            .iter()
+            .map(|c| format!("{} {:.4}", c.class, c.probability))
+            .collect();
+        let resized = p
+            .resized_from
+            .map(|[h, w]| {
+                format!(
+                    "  (resized from {h}x{w} to {}x{})",
+                    r.input_shape[1], r.input_shape[2]
+                )
+            })
+            .unwrap_or_default();
+        println!("{}: {}{resized}", p.input, top.join(", "));
+    }
+}
+
+fn run_info(spec: DeviceSpec, json: bool) -> anyhow::Result<()> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let rayon_threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(threads);
+    let devices: Vec<(String, Result<String, String>)> = Backend::compiled()
+        .into_iter()
+        .map(|backend| {
+            let status = backend
+                .name()
+                .parse::<DeviceSpec>()
+                .and_then(|s| s.device())
+                .map(|d| format!("{d:?}"))
+                .map_err(|e| e.to_string());
+            (backend.name().to_string(), status)
+        })
+        .collect();
+    let features: Vec<&str> = [
+        ("ndarray", cfg!(feature = "ndarray")),
+        ("wgpu", cfg!(feature = "wgpu")),
+        ("cuda", cfg!(feature = "cuda")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if json {
+        let devices: serde_json::Map<String, serde_json::Value> = devices
+            .into_iter()
+            .map(|(name, status)| {
+                let value = match status {
+                    Ok(d) => serde_json::json!({"available": true, "device": d}),
+                    Err(e) => serde_json::json!({"available": false, "reason": e}),
+                };
+                (name, value)
+            })
+            .collect();
+        return print_json(&serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "backends": Backend::compiled().iter().map(|b| b.name()).collect::<Vec<_>>(),
+            "features": features,
+            "devices": devices,
+            "selected_device": spec.to_string(),
+            "threads": threads,
+            "compute_threads": rayon_threads,
+        }));
+    }
+    println!("convkit {}", env!("CARGO_PKG_VERSION"));
+    let compiled: Vec<_> = Backend::compiled().iter().map(|b| b.name()).collect();
+    println!("compiled backends: {}", compiled.join(", "));
+    println!(
+        "optional features: {}",
+        if features.is_empty() {
+            "none (build with --features ndarray, wgpu or cuda for more backends)".to_string()
+        } else {
+            features.join(", ")
+        }
+    );
+    for (name, status) in devices {
+        match status {
+            Ok(d) => println!("  {name}: available ({d})"),
+            Err(e) => println!("  {name}: unavailable: {e}"),
+        }
+    }
+    println!("selected device: {spec} (from --device, else ${DEVICE_ENV}, else cpu)");
+    println!("threads: {threads} available, {rayon_threads} used for compute (RAYON_NUM_THREADS)");
+    Ok(())
+}
+
+fn run_tour(args: TourArgs, spec: DeviceSpec) -> anyhow::Result<()> {
+    let device = spec.device()?;
+    convkit::train::checkpoint::check_target(&args.out, true)?;
+    let config = TourConfig {
+        epochs: args.epochs,
+        train_size: args.train_size,
+        test_size: args.test_size,
+        seed: args.seed,
+        out: args.out,
+        progress: !args.quiet,
+        width: args.width,
+        lr: args.lr,
+        kernel_size: args.kernel_size,
+        pool_size: args.pool_size,
+        noise: args.noise,
+    };
+    println!(
+        "convkit tour: SmallCnn on synthetic shapes ({} train / {} test images, 28x28), device {spec}, seed {}",
+        config.train_size, config.test_size, config.seed
+    );
+    let epochs = config.epochs;
+    let report = tour::run(&config, &device, |e| println!("{}", epoch_line(e, epochs)))
+        .context("tour failed")?;
+    let acc = report.test.accuracy.unwrap_or(0.0);
+    let reloaded = report.reloaded_test.accuracy.unwrap_or(0.0);
+    println!("final test accuracy: {:.2}%", 100.0 * acc);
+    println!("checkpoint saved to {}", report.checkpoint.display());
+    println!(
+        "reloaded checkpoint: test accuracy {:.2}% ({}), parameters and logits bit-exact: {}",
+        100.0 * reloaded,
+        if reloaded == acc {
+            "identical"
+        } else {
+            "DIFFERENT"
+        },
+        report.bit_exact
+    );
+    if reloaded != acc || !report.bit_exact {
+        bail!("the reloaded checkpoint does not reproduce the trained model");
+    }
+    if acc < 0.95 {
+        bail!(
+            "test accuracy {:.2}% is below the 95% the tour promises",
+            100.0 * acc
+        );
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let spec = device_spec(cli.device.as_deref())?;
+    match cli.command {
+        Command::Train(args) => run_train(args, spec),
+        Command::Eval {
+            checkpoint,
+            data,
+            json,
+        } => {
+            let report = app::eval(&checkpoint, &data.parse()?, &spec)?;
+            if json {
+                return print_json(&report);
+            }
+            print_eval(&report);
+            Ok(())
+        }
+        Command::Predict {
+            checkpoint,
+            inputs,
+            top_k,
+            json,
+        } => {
+            let report = app::predict(&checkpoint, &inputs, top_k, &spec)?;
+            if json {
+                return print_json(&report);
+            }
+            print_predict(&report);
+            Ok(())
+        }
+        Command::Info { json } => run_info(spec, json),
+        Command::Tour(args) => run_tour(args, spec),
+    }
+}
+
+/// One line for everything on stderr: no multi-line usage dumps, no panic backtraces.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error, please report it: {}{at}",
+            one_line(&message)
+        );
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // clap's message without its usage block, on one line.
+            let rendered = e.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .collect();
+            let message = one_line(&message.join("\n"));
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            eprintln!("error: {message} (see convkit --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
+        Err(_) => ExitCode::FAILURE,
     }
 }

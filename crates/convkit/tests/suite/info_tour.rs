@@ -1,19 +1,6 @@
-//! The `convkit` binary: device selection errors, `info`, and a short `tour`.
+//! `convkit info`, device selection errors, and a short `tour`.
 
-use std::process::{Command, Output};
-
-fn convkit(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_convkit"));
-    cmd.args(args).env_remove("CONVKIT_DEVICE");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("convkit runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{convkit, text};
 
 #[test]
 fn info_lists_backends_and_the_selected_device() {
@@ -72,7 +59,7 @@ fn short_tour_saves_a_reloadable_checkpoint_and_holds_its_promise() {
     );
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
-    assert!(stdout.contains("epoch  2/2"), "{stdout}");
+    assert!(stdout.contains("epoch   2/2"), "{stdout}");
     assert!(
         stdout.contains("(identical), parameters and logits bit-exact: true"),
         "{stdout}"

@@ -1,0 +1,30 @@
+//! What the `convkit` command line does, as a library: each command is a function taking
+//! options and returning a serializable report, so the binary only parses arguments and
+//! prints, and programs can run the same recipe.
+//!
+//! - [`DataSource`] (`--data <format>:<folder>`) and [`load`]: IDX, CIFAR-10/100, image
+//!   folders and NumPy arrays read into training and test [`convkit_data::ImageSet`]s.
+//! - [`train()`]: the documented recipe ([`TrainOptions`]) on any zoo classifier, with a
+//!   [`TrainReport`] and a checkpoint folder holding a [`TrainedClassifier`].
+//! - [`eval()`]: accuracy, per-class precision / recall and the confusion matrix
+//!   ([`EvalReport`]), computed by the same code as `train`'s test accuracy.
+//! - [`predict()`]: top-k class probabilities of image files or `.npy` arrays
+//!   ([`PredictReport`]).
+//! - [`model_list`]: the zoo's classifiers with parameter counts and input sizes.
+
+mod data_source;
+mod eval;
+mod model_list;
+mod predict;
+mod train;
+mod trained_classifier;
+
+pub use data_source::{DataFormat, DataSource, LoadedData, Preprocess, load};
+pub use eval::{EvalReport, eval};
+pub use model_list::{LISTED_CHANNELS, LISTED_CLASSES, ModelEntry, model_list};
+pub use predict::{ClassProbability, PredictReport, Prediction, predict};
+pub use train::{
+    DataSummary, EVAL_BATCH_SIZE, TrainOptions, TrainReport, classification_report, normalization,
+    train,
+};
+pub use trained_classifier::{ClassifierCard, TrainedClassifier};

@@ -1,0 +1,7 @@
+//! The `convkit` binary, run as a user runs it, on the small datasets in `tests/fixtures/`
+//! (written by `tools/refgen/cli_fixtures.py`).
+
+mod bad_input;
+mod common;
+mod info_tour;
+mod train_eval_predict;
