@@ -21,7 +21,8 @@ Recipe (per seed S):
     the TRAINING split (float64; std 0 -> 1), applied to both splits;
   - torch.manual_seed(S), then the model with PyTorch's default initialisation
     (it cannot equal burn's: the comparison is of recipes, not of bit patterns):
-      small-cnn  tools/refgen/small_cnn.py `SmallCnn(C, K, width=16)`
+      small-cnn  tools/refgen/small_cnn.py `SmallCnn(C, K, width=16, kernel=5)` (the CLI's
+                 small-cnn uses 5x5 kernels)
       se-cnn     `SeCnn` below, twin of crates/convkit-zoo/src/se_cnn.rs
   - Adam(lr, betas (0.9, 0.999), eps 1e-8, no weight decay), mean cross-entropy,
     batches of --batch-size (the last partial batch kept), the training set
@@ -144,7 +145,7 @@ class SeCnn(nn.Module):
 
 def build_model(name: str, in_ch: int, classes: int) -> nn.Module:
     if name == "small-cnn":
-        return SmallCnn(in_ch=in_ch, classes=classes, width=16)
+        return SmallCnn(in_ch=in_ch, classes=classes, width=16, kernel=5)
     if name == "se-cnn":
         return SeCnn(in_ch=in_ch, classes=classes)
     raise SystemExit(f"model `{name}`: this script has small-cnn and se-cnn")

@@ -49,12 +49,16 @@ import _common
 
 
 class SmallCnn(nn.Module):
-    def __init__(self, in_ch: int = 3, classes: int = 3, width: int = 8) -> None:
+    def __init__(
+        self, in_ch: int = 3, classes: int = 3, width: int = 8, kernel: int = 3
+    ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, width, 3, padding=1, bias=False)
+        self.conv1 = nn.Conv2d(in_ch, width, kernel, padding=kernel // 2, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.pool = nn.MaxPool2d(2)
-        self.conv2 = nn.Conv2d(width, 2 * width, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(
+            width, 2 * width, kernel, padding=kernel // 2, bias=False
+        )
         self.bn2 = nn.BatchNorm2d(2 * width)
         self.fc = nn.Linear(2 * width, classes)
 

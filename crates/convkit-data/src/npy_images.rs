@@ -250,7 +250,9 @@ mod tests {
         let images = images_from_array(x, Path::new("x.npy"), ImageLayout::Auto).unwrap();
         assert_eq!(images.layout, ImageLayout::Nhwc);
         assert_eq!(images.shape, [3, 4, 2]);
-        let expected: Vec<u8> = (0..3).flat_map(|k| (0..8).map(move |p| 3 * p + k)).collect();
+        let expected: Vec<u8> = (0..3)
+            .flat_map(|k| (0..8).map(move |p| 3 * p + k))
+            .collect();
         assert_eq!(images.pixels, Pixels::U8(expected));
 
         let x = array(&[2, 1, 3, 3], vec![0.5f32; 18]);

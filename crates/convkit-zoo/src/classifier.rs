@@ -56,7 +56,7 @@ impl ClassifierKind {
     pub fn description(self) -> &'static str {
         match self {
             ClassifierKind::SmallCnn => {
-                "conv3x3-BN-ReLU (16) -> max-pool 2 -> conv3x3-BN-ReLU (32) -> global average pool -> linear"
+                "conv5x5-BN-ReLU (16) -> max-pool 2 -> conv5x5-BN-ReLU (32) -> global average pool -> linear"
             }
             ClassifierKind::SeCnn => {
                 "3 stages of conv3x3-BN-ReLU + channel squeeze-excitation (16/32/64, stride 1/2/2) -> global average pool -> linear"
@@ -72,10 +72,17 @@ impl ClassifierKind {
     }
 
     /// The default configuration for `in_channels`-channel images and `num_classes` classes.
+    ///
+    /// `small-cnn` uses 5×5 kernels (receptive field 13 px) rather than [`SmallCnnConfig`]'s
+    /// 3×3 (8 px): with global pooling after two blocks, 3×3 kernels see too little of a
+    /// 28×28 digit (MNIST-5k: 86–88% against 96% with 5×5; PyTorch gives the same 3×3
+    /// plateau).
     pub fn config(self, in_channels: usize, num_classes: usize) -> ClassifierConfig {
         match self {
             ClassifierKind::SmallCnn => ClassifierConfig::SmallCnn(
-                SmallCnnConfig::new(num_classes).with_in_channels(in_channels),
+                SmallCnnConfig::new(num_classes)
+                    .with_in_channels(in_channels)
+                    .with_kernel_size(5),
             ),
             ClassifierKind::SeCnn => {
                 ClassifierConfig::SeCnn(SeCnnConfig::new(num_classes).with_in_channels(in_channels))
