@@ -200,6 +200,23 @@ pub fn load_safetensors<M: Module>(module: M, path: impl AsRef<Path>) -> Result<
     load_checked(module, path, store, &[]).map(|(m, _)| m)
 }
 
+/// Number of learned values of `module`: every tensor except batch-norm running statistics
+/// (`running_mean` / `running_var`), which burn's `num_params` counts and PyTorch's
+/// `sum(p.numel() for p in model.parameters())` does not. This is the count reports show.
+pub fn learned_parameter_count<M: Module>(module: &M) -> usize {
+    module
+        .collect(None, None, false)
+        .iter()
+        .filter(|t| {
+            !t.name
+                .rsplit('.')
+                .next()
+                .is_some_and(|leaf| leaf.starts_with("running_"))
+        })
+        .map(|t| t.shape.num_elements())
+        .sum()
+}
+
 /// Every parameter and buffer of `module` as raw bytes, keyed by burn path.
 ///
 /// Two modules are bit-identical exactly when these maps are equal; checkpoint round-trip

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::module::Module;
+use convkit_core::weights::learned_parameter_count;
 use convkit_core::{DeviceSpec, Error, Result};
 use convkit_data::Dataset;
 use convkit_train::{ClassMetrics, checkpoint};
@@ -85,7 +85,7 @@ pub fn eval(dir: &Path, data: &DataSource, spec: &DeviceSpec) -> Result<EvalRepo
         epochs: summary.epochs,
         samples_per_second: test.len() as f64 / eval_seconds.max(1e-9),
         model: trained.card.model.kind().name().to_string(),
-        params: trained.model.num_params(),
+        params: learned_parameter_count(&trained.model),
         seconds: start.elapsed().as_secs_f64(),
         checkpoint: dir.to_path_buf(),
         per_class: report.per_class,

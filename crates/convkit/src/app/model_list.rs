@@ -1,7 +1,7 @@
 //! `convkit train --list-models`: the zoo's classifiers with their sizes and inputs.
 
-use burn::module::Module;
 use burn::tensor::Device;
+use convkit_core::weights::learned_parameter_count;
 use convkit_core::{ImageClassifier, Result};
 use convkit_zoo::ClassifierKind;
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ pub fn model_list(device: &Device) -> Result<Vec<ModelEntry>> {
                 .try_init(device)?;
             Ok(ModelEntry {
                 name: kind.name().to_string(),
-                params: model.num_params(),
+                params: learned_parameter_count(&model),
                 min_input: model.min_input_size(),
                 channels: "any".to_string(),
                 description: kind.description().to_string(),

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
+use convkit_core::weights::learned_parameter_count;
 use convkit_core::{DeviceSpec, Error, ImageClassifier, Result};
 use convkit_data::{DataLoader, Dataset, ImageSet};
 use convkit_train::checkpoint::check_target;
@@ -192,7 +193,7 @@ pub fn train(
             ),
         ));
     }
-    let params = model.num_params();
+    let params = learned_parameter_count(&model);
     let (mean, std) = normalization(&data.train);
     let card = ClassifierCard {
         model: config,
