@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use convkit::app::{
-    self, DataSource, EvalReport, ModelEntry, PredictReport, Preprocess, TrainOptions, TrainReport,
+    self, DataFormat, DataSource, EvalReport, ModelEntry, PredictReport, Preprocess, TrainOptions,
+    TrainReport,
 };
 use convkit::core::DeviceSpec;
 use convkit::core::device::{Backend, DEVICE_ENV};
@@ -110,9 +111,9 @@ struct TrainArgs {
     /// No progress bar and no per-epoch lines.
     #[arg(long)]
     quiet: bool,
-    /// images format without test/: the stratified share held out for testing.
-    #[arg(long, default_value_t = 0.2)]
-    val_fraction: f64,
+    /// images format without test/: the stratified share held out for testing [default: 0.2].
+    #[arg(long)]
+    val_fraction: Option<f64>,
     /// Resize every image to HxW (bilinear, antialiased), e.g. 32x32.
     #[arg(long)]
     resize: Option<String>,
@@ -220,6 +221,9 @@ fn run_train(args: TrainArgs, spec: DeviceSpec) -> anyhow::Result<()> {
         bail!("train needs --data <format>:<folder> and --model <name>");
     };
     let data: DataSource = data.parse()?;
+    if args.val_fraction.is_some() && data.format != DataFormat::Images {
+        bail!("--val-fraction applies to the images format only (the others have a test split)");
+    }
     let model: ClassifierKind = model
         .parse()
         .map_err(|e| anyhow::anyhow!("{e} (see convkit train --list-models)"))?;
@@ -243,7 +247,9 @@ fn run_train(args: TrainArgs, spec: DeviceSpec) -> anyhow::Result<()> {
                 ("nhwc", ImageLayout::Nhwc),
             ],
         )?,
-        val_fraction: args.val_fraction,
+        val_fraction: args
+            .val_fraction
+            .unwrap_or(Preprocess::default().val_fraction),
         split_seed: args.seed,
     };
     let options = TrainOptions {

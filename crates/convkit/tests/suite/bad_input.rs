@@ -56,6 +56,19 @@ fn command_line_mistakes() {
         "3xabc",
     ]);
     assert!(e.contains("expected HEIGHTxWIDTH"), "{e}");
+    let e = failure(&[
+        "train",
+        "--data",
+        &idx,
+        "--model",
+        "small-cnn",
+        "--val-fraction",
+        "0.1",
+    ]);
+    assert!(
+        e.contains("--val-fraction applies to the images format only"),
+        "{e}"
+    );
     let e = failure(&["train", "--model", "small-cnn"]);
     assert!(e.contains("--data"), "{e}");
     let e = failure(&[
