@@ -114,16 +114,9 @@ pub fn parse_batch(
 
 fn class_names(dir: &Path, kind: Cifar) -> Result<Vec<String>> {
     let path = dir.join(kind.names_file());
-    if !path.is_file() {
+    let Some(names) = crate::read_class_names(&path)? else {
         return Ok((0..kind.classes()).map(|c| c.to_string()).collect());
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let names: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
+    };
     if names.len() != kind.classes() {
         return Err(Error::file(
             &path,

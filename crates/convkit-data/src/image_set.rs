@@ -159,6 +159,26 @@ impl ImageSet {
     }
 }
 
+/// Class names from a text file with one name per line (blank lines and surrounding spaces
+/// ignored), as CIFAR's `batches.meta.txt` or a dataset's `classes.txt`; `None` when the file
+/// does not exist, an error when it cannot be read or holds no name.
+pub fn read_class_names(path: &std::path::Path) -> Result<Option<Vec<String>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let names: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if names.is_empty() {
+        return Err(Error::file(path, "holds no class name (one per line expected)"));
+    }
+    Ok(Some(names))
+}
+
 /// The ranges `pick(i)` of `values` for every `i` in `indices`, concatenated; `None` if one
 /// is out of range.
 fn gather<T: Copy>(

@@ -76,7 +76,7 @@ pub mod transform;
 
 pub use dataset::{Batcher, Dataset, Subset};
 pub use image::{ImageBatch, ImageBatcher, ImageItem};
-pub use image_set::{ImageSet, Pixels};
+pub use image_set::{ImageSet, Pixels, read_class_names};
 pub use loader::DataLoader;
 pub use segmentation::{
     SegmentationBatch, SegmentationBatcher, SegmentationItem, ShapesSegmentation,

@@ -13,7 +13,7 @@ use convkit_data::npy::read_npy;
 use convkit_data::npy_images::{ImageLayout, image_set_from_arrays};
 use convkit_data::split::stratified_split;
 use convkit_data::transform::{Resize, ResizeFilter, ResizeTo, Transform};
-use convkit_data::{Dataset, ImageSet};
+use convkit_data::{Dataset, ImageSet, read_class_names};
 use serde::{Deserialize, Serialize};
 
 /// The file layouts `--data` reads.
@@ -399,27 +399,6 @@ fn load_images(
             pre.split_seed
         ),
     ))
-}
-
-/// Class names from `path`, one per non-empty line, when the file exists.
-fn read_class_names(path: &Path) -> Result<Option<Vec<String>>> {
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let names: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
-    if names.is_empty() {
-        return Err(Error::file(
-            path,
-            "holds no class name (one per line expected)",
-        ));
-    }
-    Ok(Some(names))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `convkit eval`: a checkpoint's accuracy, per-class precision / recall and confusion matrix
 //! on the test split of a [`DataSource`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use convkit_core::weights::learned_parameter_count;
@@ -11,30 +11,17 @@ use convkit_train::{ClassMetrics, checkpoint};
 use serde::{Deserialize, Serialize};
 
 use super::data_source::{DataSource, load};
-use super::train::{TrainReport, classification_report};
+use super::train::{RunSummary, TrainReport, classification_report};
 use super::trained_classifier::TrainedClassifier;
 
-/// The result of `convkit eval` (its `--json` output): the keys of [`TrainReport`]'s stable
-/// part, then `per_class` and `confusion`.
+/// The result of `convkit eval` (its `--json` output): the [`RunSummary`] keys, then
+/// `per_class` and `confusion`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
-    /// Accuracy on the test split, in `[0, 1]`; equal to what `train` reported for the same
-    /// data.
-    pub test_accuracy: f64,
-    /// The training run's last-epoch loss (from the checkpoint).
-    pub train_loss: f64,
-    /// The training run's epochs (from the checkpoint).
-    pub epochs: usize,
-    /// Test images classified per second.
-    pub samples_per_second: f64,
-    /// Model name.
-    pub model: String,
-    /// Number of parameters.
-    pub params: usize,
-    /// Wall time of the command.
-    pub seconds: f64,
-    /// The checkpoint evaluated.
-    pub checkpoint: PathBuf,
+    /// The stable keys; `test_accuracy` equals what `train` reported for the same data,
+    /// `train_loss` and `epochs` come from the checkpoint.
+    #[serde(flatten)]
+    pub summary: RunSummary,
     /// Precision, recall and support per class, in label order.
     pub per_class: Vec<ClassMetrics>,
     /// `confusion[true][predicted]`.
@@ -53,7 +40,7 @@ pub fn eval(dir: &Path, data: &DataSource, spec: &DeviceSpec) -> Result<EvalRepo
     let start = Instant::now();
     let device = spec.device()?;
     let trained = TrainedClassifier::load(dir, &device)?;
-    let summary: TrainReport = checkpoint::load_summary(dir)?;
+    let trained_run: TrainReport = checkpoint::load_summary(dir)?;
     let loaded = load(data, &trained.card.preprocess)?;
     let test = &loaded.test;
     if test.shape() != trained.card.input_shape {
@@ -80,14 +67,16 @@ pub fn eval(dir: &Path, data: &DataSource, spec: &DeviceSpec) -> Result<EvalRepo
     let report = classification_report(&trained.model, test, &trained.card, &device)?;
     let eval_seconds = timed.elapsed().as_secs_f64();
     Ok(EvalReport {
-        test_accuracy: report.accuracy,
-        train_loss: summary.train_loss,
-        epochs: summary.epochs,
-        samples_per_second: test.len() as f64 / eval_seconds.max(1e-9),
-        model: trained.card.model.kind().name().to_string(),
-        params: learned_parameter_count(&trained.model),
-        seconds: start.elapsed().as_secs_f64(),
-        checkpoint: dir.to_path_buf(),
+        summary: RunSummary {
+            test_accuracy: report.accuracy,
+            train_loss: trained_run.summary.train_loss,
+            epochs: trained_run.summary.epochs,
+            samples_per_second: test.len() as f64 / eval_seconds.max(1e-9),
+            model: trained.card.model.kind().name().to_string(),
+            params: learned_parameter_count(&trained.model),
+            seconds: start.elapsed().as_secs_f64(),
+            checkpoint: Some(dir.to_path_buf()),
+        },
         per_class: report.per_class,
         confusion: report.confusion,
         classes: trained.card.classes.clone(),

@@ -24,7 +24,7 @@ pub use eval::{EvalReport, eval};
 pub use model_list::{LISTED_CHANNELS, LISTED_CLASSES, ModelEntry, model_list};
 pub use predict::{ClassProbability, PredictReport, Prediction, predict};
 pub use train::{
-    DataSummary, EVAL_BATCH_SIZE, TrainOptions, TrainReport, classification_report, normalization,
-    train,
+    DataSummary, EVAL_BATCH_SIZE, RunSummary, TrainOptions, TrainReport, classification_report,
+    normalization, train,
 };
 pub use trained_classifier::{ClassifierCard, TrainedClassifier};

@@ -97,28 +97,34 @@ impl DataSummary {
     }
 }
 
-/// The result of `convkit train` (its `--json` output and the checkpoint's `summary.json`).
-///
-/// Stable keys: `test_accuracy`, `train_loss`, `epochs`, `samples_per_second`, `model`,
-/// `params`, `seconds`, `checkpoint`; the others may grow.
+/// The keys every `train` and `eval` report starts with, kept stable (a test asserts them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainReport {
-    /// Accuracy on the test split after the last epoch, in `[0, 1]`.
+pub struct RunSummary {
+    /// Accuracy on the test split (after the last epoch for `train`), in `[0, 1]`.
     pub test_accuracy: f64,
-    /// Mean training loss of the last epoch.
+    /// Mean training loss of the last epoch (for `eval`, from the checkpoint).
     pub train_loss: f64,
     /// Epochs trained.
     pub epochs: usize,
-    /// Training images per second in the last epoch.
+    /// `train`: training images per second in the last epoch; `eval`: test images per second.
     pub samples_per_second: f64,
     /// Model name.
     pub model: String,
-    /// Number of parameters.
+    /// Learned parameters (batch-norm running statistics not counted, as in PyTorch).
     pub params: usize,
     /// Wall time of the whole command, loading included.
     pub seconds: f64,
-    /// Checkpoint folder, if one was written.
+    /// The checkpoint folder written (`train --out`) or read (`eval`); `None` without one.
     pub checkpoint: Option<PathBuf>,
+}
+
+/// The result of `convkit train` (its `--json` output and the checkpoint's `summary.json`):
+/// the [`RunSummary`] keys, then more that may grow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// The stable keys.
+    #[serde(flatten)]
+    pub summary: RunSummary,
     /// Training accuracy of the last epoch.
     pub train_accuracy: f64,
     /// Mean test loss after the last epoch.
@@ -236,14 +242,16 @@ pub fn train(
     let test_loss = evaluate(&trained.model, &test_loader, &device, Loss::CrossEntropy).loss;
     let last = history.last().cloned();
     let mut report = TrainReport {
-        test_accuracy: test.accuracy,
-        train_loss: last.as_ref().map_or(f64::NAN, |e| e.train_loss),
-        epochs: history.len(),
-        samples_per_second: last.as_ref().map_or(0.0, |e| e.samples_per_second),
-        model: options.model.name().to_string(),
-        params,
-        seconds: 0.0,
-        checkpoint: options.out.clone(),
+        summary: RunSummary {
+            test_accuracy: test.accuracy,
+            train_loss: last.as_ref().map_or(f64::NAN, |e| e.train_loss),
+            epochs: history.len(),
+            samples_per_second: last.as_ref().map_or(0.0, |e| e.samples_per_second),
+            model: options.model.name().to_string(),
+            params,
+            seconds: 0.0,
+            checkpoint: options.out.clone(),
+        },
         train_accuracy: last.as_ref().and_then(|e| e.train_accuracy).unwrap_or(0.0),
         test_loss,
         device: spec.to_string(),
@@ -251,7 +259,7 @@ pub fn train(
         data: summary,
         history,
     };
-    report.seconds = start.elapsed().as_secs_f64();
+    report.summary.seconds = start.elapsed().as_secs_f64();
     if let Some(out) = &options.out {
         trained.save(out, &report, options.force)?;
     }

@@ -4,7 +4,7 @@
 //! command, 2 for a command line that does not parse).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -322,31 +322,33 @@ fn print_models(models: &[ModelEntry]) {
 }
 
 fn print_train(r: &TrainReport) {
+    let s = &r.summary;
     println!(
         "test accuracy {:.2}% on {} images  (train loss {:.4}, train accuracy {:.2}%)",
-        100.0 * r.test_accuracy,
+        100.0 * s.test_accuracy,
         r.data.test_samples,
-        r.train_loss,
+        s.train_loss,
         100.0 * r.train_accuracy
     );
     println!(
         "model {} ({} parameters), {} epochs, {:.0} samples/s, {:.1} s",
-        r.model, r.params, r.epochs, r.samples_per_second, r.seconds
+        s.model, s.params, s.epochs, s.samples_per_second, s.seconds
     );
-    match &r.checkpoint {
+    match &s.checkpoint {
         Some(dir) => println!("checkpoint: {}", dir.display()),
         None => println!("no checkpoint written (pass --out DIR to keep the model)"),
     }
 }
 
 fn print_eval(r: &EvalReport) {
+    let s = &r.summary;
     println!(
         "test accuracy {:.2}% on {} images ({} from {}, {:.0} images/s)",
-        100.0 * r.test_accuracy,
+        100.0 * s.test_accuracy,
         r.samples,
-        r.model,
-        r.checkpoint.display(),
-        r.samples_per_second
+        s.model,
+        s.checkpoint.as_deref().unwrap_or(Path::new("?")).display(),
+        s.samples_per_second
     );
     let width = r.classes.iter().map(|c| c.len()).max().unwrap_or(5).max(5);
     println!("\n{:<width$}  precision  recall  support", "class");

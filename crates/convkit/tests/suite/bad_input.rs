@@ -6,7 +6,7 @@ use std::path::Path;
 
 use convkit::data::npy::{NpyArray, write_npy};
 
-use crate::common::{arg, convkit, copy_fixture, failure, fixture, text};
+use crate::common::{arg, convkit, copy_fixture, failure, fixture, text, train_one_epoch};
 
 fn train_on(data: &str, model: &str) -> String {
     failure(&[
@@ -248,22 +248,7 @@ fn mixed_image_sizes_are_refused_unless_resized() {
         e.contains("zz-big.png") && e.contains("pass --resize HxW"),
         "{e}"
     );
-    let out = convkit(
-        &[
-            "train",
-            "--data",
-            &data,
-            "--model",
-            "small-cnn",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--resize",
-            "12x12",
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    train_one_epoch(&data, "small-cnn", &["--resize", "12x12"]);
 }
 
 #[test]
@@ -272,22 +257,7 @@ fn foreign_and_corrupted_checkpoints_are_refused() {
     let data = format!("npy:{}", arg(&fixture("npy")));
     let make = |name: &str, model: &str| {
         let dir = tmp.path().join(name);
-        let out = convkit(
-            &[
-                "train",
-                "--data",
-                &data,
-                "--model",
-                model,
-                "--epochs",
-                "1",
-                "--quiet",
-                "--out",
-                arg(&dir),
-            ],
-            &[],
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        train_one_epoch(&data, model, &["--out", arg(&dir)]);
         dir
     };
     let small = make("small", "small-cnn");
@@ -341,22 +311,7 @@ fn predict_refuses_inputs_the_model_cannot_take() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("gray");
     let data = format!("idx:{}", arg(&fixture("idx")));
-    let out = convkit(
-        &[
-            "train",
-            "--data",
-            &data,
-            "--model",
-            "small-cnn",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            arg(&dir),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    train_one_epoch(&data, "small-cnn", &["--out", arg(&dir)]);
     // A 3-channel array for a 1-channel model.
     let e = failure(&[
         "predict",

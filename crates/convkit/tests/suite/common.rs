@@ -13,6 +13,18 @@ pub fn convkit(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("convkit runs")
 }
 
+/// Runs `convkit train --data data --model model --epochs 1 --quiet extra…`, which must
+/// succeed.
+pub fn train_one_epoch(data: &str, model: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train", "--data", data, "--model", model, "--epochs", "1", "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let out = convkit(&args, &[]);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    out
+}
+
 /// Lossy UTF-8.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

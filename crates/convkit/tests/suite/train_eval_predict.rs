@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::{arg, convkit, failure, fixture, json, text};
+use crate::common::{arg, convkit, failure, fixture, json, text, train_one_epoch};
 
 /// The stable keys of `train --json` and `eval --json`, with their JSON types.
 const STABLE_KEYS: [(&str, &str); 8] = [
@@ -303,22 +303,7 @@ fn checkpoints_are_replaced_only_with_force_and_user_folders_never() {
     // An empty folder is fine.
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let out = convkit(
-        &[
-            "train",
-            "--data",
-            &data,
-            "--model",
-            "small-cnn",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            arg(&empty),
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    train_one_epoch(&data, "small-cnn", &["--out", arg(&empty)]);
     assert!(empty.join("model.safetensors").is_file());
 }
 
