@@ -6,6 +6,7 @@
 //! exactly like PyTorch's, in the same invocation, and reported as ratios.
 
 mod data;
+mod training;
 mod vision;
 
 use std::path::PathBuf;
@@ -20,6 +21,10 @@ use convkit_core::device::Backend;
 use convkit_train::OptimizerKind;
 use convkit_zoo::SmallCnnConfig;
 use serde_json::{Map, Value, json};
+
+/// The allocator the `convkit` binary uses (see its source): the rows time what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 struct Args {
@@ -139,6 +144,12 @@ fn main() {
         warmup: 1,
         runs: timer.runs.min(6),
     };
+    // A training epoch takes tens of seconds (as EPOCH_RUNS in bench_torch.py).
+    let epoch = if args.quick {
+        Timer { warmup: 0, runs: 1 }
+    } else {
+        Timer { warmup: 1, runs: 3 }
+    };
     let only: Option<Vec<String>> = args
         .only
         .as_ref()
@@ -186,6 +197,28 @@ fn main() {
         "SmallCnn (width 16) train step: batch 32×3×32×32, forward + CE + backward + Adam",
         "small_cnn_train_step",
         &mut || small_cnn_train_step(&cpu, &timer),
+    );
+    add(
+        "small_cnn_epoch",
+        &format!(
+            "CLI small-cnn (5×5 kernels, width 16, 10 classes) training epoch, CLI recipe: {} u8 images 1×28×28, shuffled, batch {}, /255 + normalize, forward + CE + backward + Adam (cosine LR), {} threads",
+            training::TRAIN_IMAGES,
+            training::TRAIN_BATCH,
+            args.threads
+        ),
+        "small_cnn_epoch",
+        &mut || training::small_cnn_epoch(&cpu, &epoch),
+    );
+    add(
+        "small_cnn_inference",
+        &format!(
+            "CLI small-cnn (5×5 kernels, width 16, 10 classes) inference: {} u8 images 1×28×28, batch {}, /255 + normalize, forward + argmax, {} threads",
+            training::TEST_IMAGES,
+            training::EVAL_BATCH,
+            args.threads
+        ),
+        "small_cnn_inference",
+        &mut || training::small_cnn_inference(&cpu, &heavy),
     );
     add(
         "inception_v4_fwd_1",

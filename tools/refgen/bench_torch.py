@@ -20,7 +20,22 @@ Benchmarks:
   unet_fwd_bwd          the U-Net of tools/refgen/unet.py (1 input channel,
                         2 classes, depth 4, width 16) on 4x1x128x128, train mode:
                         forward + pixel cross-entropy + backward
-The model rows (inception_*, unet_*) take fewer timed runs (HEAVY_RUNS).
+  small_cnn_epoch       one training epoch of the `convkit train` recipe:
+                        SmallCnn in_ch=1, classes=10, width=16, kernel 5 (the CLI's
+                        small-cnn), train mode, on
+                        60000x1x28x28 synthetic u8 images (the bytes convkit's side
+                        makes, labels i % 10) held as one uint8 tensor; per batch of
+                        128 (shuffled by randperm, last partial batch kept): index,
+                        .float() / 255, normalise by the training mean/std, forward,
+                        cross-entropy, backward, Adam (lr 1e-2, per-step warm-up/cosine
+                        LR), plus the running loss and accuracy convkit's fit keeps
+  small_cnn_inference   the same model in eval mode under torch.inference_mode() on
+                        the next 10000 synthetic images, batches of 256 in order:
+                        .float() / 255, normalise, forward, argmax
+The model rows (inception_*, unet_*, small_cnn_inference) take fewer timed runs
+(HEAVY_RUNS); small_cnn_epoch takes EPOCH_RUNS (EPOCH_RUNS_QUICK with --quick).
+The small_cnn_* rows also report "samples" (images per run) and "samples_per_s"
+(from the median).
 
 With --data-dir DIR (files written there by convkit's side of the benchmark):
   idx_read              read DIR/bench-images-idx3-ubyte (60000x28x28 u8) the way
@@ -48,7 +63,9 @@ sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
 
 import argparse
 import contextlib
+import copy
 import json
+import math
 import statistics
 import time
 from typing import Callable
@@ -108,6 +125,99 @@ def bench_small_cnn_train_step() -> Callable[[], None]:
         loss = F.cross_entropy(model(x), target)
         loss.backward()
         opt.step()
+
+    return step
+
+
+# The synthetic MNIST-shaped stream of convkit's training rows (benches/src/training.rs).
+IMAGE_PIXELS = 28 * 28
+TRAIN_IMAGES = 60_000
+TEST_IMAGES = 10_000
+TRAIN_BATCH = 128
+EVAL_BATCH = 256
+CLASSES = 10
+LR = 1e-2
+
+
+def synthetic_pixels(first: int, count: int) -> torch.Tensor:
+    """Images first .. first + count of the stream as a [count, 1, 28, 28] uint8 tensor:
+    pixel i is a multiply-xorshift hash of i, the bytes convkit's side computes."""
+    out = numpy.empty(count * IMAGE_PIXELS, dtype=numpy.uint8)
+    chunk = 1 << 22  # bounds the uint64 temporaries
+    start = first * IMAGE_PIXELS
+    for lo in range(0, out.size, chunk):
+        z = numpy.arange(start + lo, start + min(lo + chunk, out.size), dtype=numpy.uint64)
+        z *= numpy.uint64(0x9E3779B97F4A7C15)
+        z ^= z >> numpy.uint64(32)
+        z *= numpy.uint64(0xBF58476D1CE4E5B9)
+        out[lo : lo + z.size] = z >> numpy.uint64(56)
+    return torch.from_numpy(out).view(count, 1, 28, 28)
+
+
+def synthetic_labels(first: int, count: int) -> torch.Tensor:
+    return torch.arange(first, first + count, dtype=torch.int64) % CLASSES
+
+
+def training_stats() -> tuple[float, float]:
+    """Mean and population std of the training images' pixels / 255 (the CLI recipe)."""
+    x = synthetic_pixels(0, TRAIN_IMAGES).double() / 255
+    return x.mean().item(), x.std(unbiased=False).item()
+
+
+def recipe_lr(step: int, warmup: int, total: int) -> float:
+    """The CLI recipe's per-step rate: linear warm-up over `warmup` steps, then cosine from
+    LR to LR / 100 (convkit's LrSchedule::Cosine)."""
+    if step < warmup:
+        return LR * (step + 1) / warmup
+    t = min((step - warmup) / max(1, total - warmup), 1.0)
+    low = 0.01 * LR
+    return low + (LR - low) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def bench_small_cnn_epoch() -> Callable[[], None]:
+    from small_cnn import SmallCnn
+
+    images = synthetic_pixels(0, TRAIN_IMAGES)
+    labels = synthetic_labels(0, TRAIN_IMAGES)
+    mean, std = training_stats()
+    initial = SmallCnn(in_ch=1, classes=CLASSES, width=16, kernel=5)
+    steps = math.ceil(TRAIN_IMAGES / TRAIN_BATCH)
+
+    def step() -> None:
+        model = copy.deepcopy(initial).train()
+        opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8)
+        order = torch.randperm(TRAIN_IMAGES)
+        loss_sum, correct = 0.0, 0
+        for s in range(steps):
+            index = order[s * TRAIN_BATCH : (s + 1) * TRAIN_BATCH]
+            x = (images[index].float() / 255 - mean) / std
+            y = labels[index]
+            opt.zero_grad(set_to_none=True)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            loss_sum += loss.item() * len(index)
+            correct += int((logits.argmax(1) == y).sum())
+            loss.backward()
+            for group in opt.param_groups:
+                group["lr"] = recipe_lr(s, steps, steps)
+            opt.step()
+        assert math.isfinite(loss_sum)
+
+    return step
+
+
+def bench_small_cnn_inference() -> Callable[[], None]:
+    from small_cnn import SmallCnn
+
+    images = synthetic_pixels(TRAIN_IMAGES, TEST_IMAGES)
+    mean, std = training_stats()
+    model = SmallCnn(in_ch=1, classes=CLASSES, width=16, kernel=5).eval()
+
+    def step() -> None:
+        with torch.inference_mode():
+            for lo in range(0, TEST_IMAGES, EVAL_BATCH):
+                x = (images[lo : lo + EVAL_BATCH].float() / 255 - mean) / std
+                model(x).argmax(1)
 
     return step
 
@@ -175,11 +285,19 @@ BENCHMARKS: dict[str, Callable[[], Callable[[], None]]] = {
     "scse_fwd": bench_scse_fwd,
     "spp_fwd": bench_spp_fwd,
     "unet_fwd_bwd": bench_unet_fwd_bwd,
+    "small_cnn_epoch": bench_small_cnn_epoch,
+    "small_cnn_inference": bench_small_cnn_inference,
 }
 
 # Whole-model rows take a second or more per run: fewer runs keep the bench near 10 minutes.
-HEAVY = {"inception_v4_fwd_1", "inception_v4_fwd_8", "unet_fwd_bwd"}
+HEAVY = {"inception_v4_fwd_1", "inception_v4_fwd_8", "unet_fwd_bwd", "small_cnn_inference"}
 HEAVY_RUNS = (1, 6)
+# A training epoch takes tens of seconds: (warm-up, timed) runs, full and --quick.
+EPOCH = {"small_cnn_epoch"}
+EPOCH_RUNS = (1, 3)
+EPOCH_RUNS_QUICK = (0, 1)
+# Images per run of the throughput rows: their results also carry samples/s.
+SAMPLES = {"small_cnn_epoch": TRAIN_IMAGES, "small_cnn_inference": TEST_IMAGES}
 
 
 def bench_idx_read(data_dir: Path) -> Callable[[], None]:
@@ -263,8 +381,16 @@ def main() -> None:
     with contextlib.redirect_stdout(sys.stderr):
         for name in args.names:
             step = BENCHMARKS[name]()
-            w, r = HEAVY_RUNS if name in HEAVY else (warmup, runs)
+            if name in EPOCH:
+                w, r = EPOCH_RUNS_QUICK if args.quick else EPOCH_RUNS
+            else:
+                w, r = HEAVY_RUNS if name in HEAVY else (warmup, runs)
             results[name] = time_it(step, w, min(r, runs))
+            if name in SAMPLES:
+                results[name]["samples"] = SAMPLES[name]
+                results[name]["samples_per_s"] = round(
+                    SAMPLES[name] / results[name]["median_ms"] * 1e3, 1
+                )
             print(f"{name}: {results[name]}", file=sys.stderr)
         if args.data_dir is not None and not args.only:
             for name, make in DATA_BENCHMARKS.items():

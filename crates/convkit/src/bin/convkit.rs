@@ -21,6 +21,12 @@ use convkit::tour::{self, TourConfig};
 use convkit::train::EpochStats;
 use convkit::zoo::ClassifierKind;
 
+/// mimalloc keeps freed memory for reuse. With glibc's allocator every large intermediate
+/// tensor goes back to the system when dropped, and the next op faults fresh pages in (see
+/// docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "convkit",
