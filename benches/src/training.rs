@@ -10,9 +10,9 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
+use convkit_core::ImageClassifier;
 use convkit_data::{DataLoader, ImageBatcher, ImageSet, Pixels};
 use convkit_train::{LrSchedule, TrainConfig, fit};
-use convkit_core::ImageClassifier;
 use convkit_zoo::{Classifier, ClassifierKind};
 use serde_json::{Value, json};
 

@@ -174,7 +174,10 @@ pub fn read_class_names(path: &std::path::Path) -> Result<Option<Vec<String>>> {
         .map(String::from)
         .collect();
     if names.is_empty() {
-        return Err(Error::file(path, "holds no class name (one per line expected)"));
+        return Err(Error::file(
+            path,
+            "holds no class name (one per line expected)",
+        ));
     }
     Ok(Some(names))
 }
