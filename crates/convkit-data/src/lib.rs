@@ -9,7 +9,8 @@
 //!   vision models.
 //! - [`ShapesDataset`]: synthetic circles, squares and triangles with noise, deterministic by
 //!   seed, for demos, tests and benchmarks without downloads.
-//! - [`ImageSet`]: labelled images in memory.
+//! - [`ImageSet`]: labelled images in memory (select, per-channel statistics, map through a
+//!   transform); [`split::stratified_split`] draws seeded stratified held-out splits.
 //! - [`SegmentationItem`] / [`SegmentationBatch`] / [`SegmentationBatcher`]: images with
 //!   per-pixel class masks; [`ShapesSegmentation`] draws them from the shapes (background +
 //!   one class per shape).
@@ -25,7 +26,7 @@
 //! | data | formats | module |
 //! |---|---|---|
 //! | images | MNIST / Fashion-MNIST IDX (`.gz` too), CIFAR-10/100 binary batches, image folders (PNG/JPEG, one sub-folder per class) | [`idx`], [`cifar`], [`image_folder`] ([`transform`]: resize, crops, flips, normalisation) |
-//! | arrays | NumPy `.npy` / `.npz` (f32, f64, i64, i32, u8, bool; C and Fortran order) | [`npy`], [`array`](mod@array) (ndarray ↔ tensor) |
+//! | arrays | NumPy `.npy` / `.npz` (f32, f64, i64, i32, u8, bool; C and Fortran order); labelled images from `x`/`y` arrays (NCHW / NHWC detected) | [`npy`], [`npy_images`], [`array`](mod@array) (ndarray ↔ tensor) |
 //! | time series | UCR/UEA `.tsv`, sktime/UEA `.ts`, irregular long CSV `id,time,channel,value` | [`timeseries`] |
 //! | graphs | edge lists (streamed into CSR), LINQS `.content`/`.cites`, Elliptic Bitcoin | [`graph`] (petgraph interop) |
 //! | recommendation | LightGCN `train.txt`, `user,item[,rating[,timestamp]]` CSV | [`interactions`] |

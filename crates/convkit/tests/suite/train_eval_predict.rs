@@ -327,3 +327,50 @@ fn the_model_list_names_every_classifier_with_sizes() {
     }
     assert_eq!(models[2]["min_input"], serde_json::json!([75, 75]));
 }
+
+#[test]
+fn every_compiled_cpu_backend_trains_and_evaluates() {
+    let info = json(&["info", "--json"]);
+    let backends: Vec<&str> = info["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = format!("idx:{}", arg(&fixture("idx")));
+    for device in ["cpu", "ndarray"] {
+        if !backends.contains(&device) {
+            eprintln!("skipping {device}: not compiled into this build");
+            continue;
+        }
+        let dir = tmp.path().join(device);
+        let train = json(&[
+            "--device",
+            device,
+            "train",
+            "--data",
+            &data,
+            "--model",
+            "se-cnn",
+            "--epochs",
+            "2",
+            "--quiet",
+            "--json",
+            "--out",
+            arg(&dir),
+        ]);
+        assert_eq!(train["device"], device);
+        let eval = json(&[
+            "--device",
+            device,
+            "eval",
+            "--checkpoint",
+            arg(&dir),
+            "--data",
+            &data,
+            "--json",
+        ]);
+        assert_eq!(eval["test_accuracy"], train["test_accuracy"], "{device}");
+    }
+}
