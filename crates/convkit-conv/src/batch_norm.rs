@@ -2,7 +2,7 @@
 
 use burn::config::Config;
 use burn::module::{Flag, Module, Param, RunningState};
-use burn::tensor::module::{batch_norm, batch_norm_train};
+use burn::tensor::module::batch_norm;
 use burn::tensor::{Device, Tensor};
 
 /// Configuration of [`BatchNorm`].
@@ -96,22 +96,33 @@ impl BatchNorm {
         let device = x.device();
         if self.uses_batch_statistics(&device) {
             let dims = x.dims();
-            let count: usize = dims
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != 1)
-                .map(|(_, d)| d)
-                .product();
-            let stats = batch_norm_train(x, self.gamma.val(), self.beta.val(), self.epsilon);
-            let unbias = count as f64 / (count.max(2) - 1) as f64;
+            let (n, c) = (dims[0], dims[1]);
+            let rest: usize = dims[2..].iter().product();
+            let count = (n * rest) as f64;
+            // Composed from reductions over the contiguous last axis: 2-3x faster forward +
+            // backward on burn-flex than `batch_norm_train`, which transposes the activation in
+            // both passes (docs/performance.md).
+            let x3: Tensor<3> = x.reshape([n, c, rest]);
+            let mean = x3.clone().sum_dim(2).sum_dim(0).div_scalar(count);
+            let centered = x3 - mean.clone();
+            let variance = centered
+                .clone()
+                .square()
+                .sum_dim(2)
+                .sum_dim(0)
+                .div_scalar(count);
+            let scale =
+                self.gamma.val().reshape([1, c, 1]) / (variance.clone() + self.epsilon).sqrt();
+            let output = (centered * scale + self.beta.val().reshape([1, c, 1])).reshape(dims);
+            let unbias = count / (count.max(2.0) - 1.0);
             let m = self.momentum;
             let mean = self.running_mean.value_sync().to_device(&device) * (1.0 - m)
-                + stats.mean.detach() * m;
+                + mean.detach().reshape([c]) * m;
             let var = self.running_var.value_sync().to_device(&device) * (1.0 - m)
-                + stats.variance.detach() * (m * unbias);
+                + variance.detach().reshape([c]) * (m * unbias);
             self.running_mean.update(mean.detach());
             self.running_var.update(var.detach());
-            stats.output
+            output
         } else {
             batch_norm(
                 x,
