@@ -65,11 +65,11 @@ sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
 
 import gzip
 import io
-import os
-import struct
 from pathlib import Path
 
 import numpy as np
+
+import _files
 from PIL import Image
 from sklearn.datasets import load_digits
 
@@ -93,8 +93,6 @@ IMAGES_TRAIN_PER_CLASS = 20
 IMAGES_TEST_PER_CLASS = 6
 NOVAL_PER_CLASS = 10
 
-IDX_IMAGES_MAGIC = 0x00000803  # u8 elements, 3 dimensions
-IDX_LABELS_MAGIC = 0x00000801  # u8 elements, 1 dimension
 
 
 # --- writing ---------------------------------------------------------------------
@@ -103,15 +101,9 @@ written_bytes = 0
 
 
 def write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically (mode 0644) and count its size."""
+    """Write `data` atomically and count its size."""
     global written_bytes
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    written_bytes += len(data)
-    print(f"wrote {path} ({len(data)} bytes)")
+    written_bytes += _files.write(path, data)
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -119,18 +111,8 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def idx_bytes(array: np.ndarray) -> bytes:
-    """An IDX file of u8 `array`: magic 0x000008<ndim>, big-endian u32 dims, data."""
-    assert array.dtype == np.uint8, array.dtype
-    magic = {3: IDX_IMAGES_MAGIC, 1: IDX_LABELS_MAGIC}[array.ndim]
-    header = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + np.ascontiguousarray(array).tobytes()
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, array, allow_pickle=False)
-    return buf.getvalue()
+idx_bytes = _files.idx_bytes
+npy_bytes = _files.npy_bytes
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -41,12 +41,12 @@ import sys
 sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 
 import _common
+import _files
 
 def npz_arrays() -> dict[str, np.ndarray]:
     return {
@@ -82,10 +82,7 @@ def npy_arrays() -> dict[str, np.ndarray]:
     }
 
 
-def npy_bytes(array: np.ndarray, version: tuple[int, int] | None = None) -> bytes:
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, array, version=version, allow_pickle=False)
-    return buf.getvalue()
+npy_bytes = _files.npy_bytes
 
 
 def npz_bytes(compressed: bool) -> bytes:
@@ -95,13 +92,7 @@ def npz_bytes(compressed: bool) -> bytes:
     return buf.getvalue()
 
 
-def write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    print(f"wrote {path} ({len(data)} bytes)")
+write = _files.write
 
 
 def main() -> None:

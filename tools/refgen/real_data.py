@@ -48,13 +48,13 @@ import argparse
 import gzip
 import hashlib
 import io
-import os
-import struct
 import subprocess
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+import _files
 import sklearn
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -73,27 +73,9 @@ DIGITS_TEST_FRACTION = 0.25
 SPLIT_SEED = 0
 
 
-def write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    print(f"wrote {path} ({len(data)} bytes)")
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
-    return buf.getvalue()
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """An IDX file of u8 `array`: magic 0x000008<ndim>, big-endian u32 dims, data."""
-    assert array.dtype == np.uint8, array.dtype
-    header = struct.pack(">I", 0x0800 | array.ndim)
-    header += struct.pack(f">{array.ndim}I", *array.shape)
-    return header + np.ascontiguousarray(array).tobytes()
+write = _files.write
+npy_bytes = _files.npy_bytes
+idx_bytes = _files.idx_bytes
 
 
 def write_digits(out: Path) -> None:
