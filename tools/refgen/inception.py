@@ -43,7 +43,6 @@ import sys
 
 sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
 
-import subprocess
 import types
 import zipfile
 from pathlib import Path
@@ -53,6 +52,7 @@ import torch
 from torch import nn
 
 import _common
+import _files
 
 FACENET_VERSION = "2.6.0"
 FACENET_WHEEL = f"facenet_pytorch-{FACENET_VERSION}-py3-none-any.whl"
@@ -66,14 +66,7 @@ def load_facenet_v1() -> type[nn.Module]:
     """facenet-pytorch's `InceptionResnetV1` class, executed from the wheel's single
     source file. Its download helpers (`requests`, `.utils.download`) are stubbed:
     only the pretrained-weight download path uses them."""
-    wheels = _common.REPO_ROOT / "target" / "refgen-wheels"
-    wheel = wheels / FACENET_WHEEL
-    if not wheel.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", f"facenet-pytorch=={FACENET_VERSION}",
-             "--no-deps", "-d", str(wheels)],
-            check=True,
-        )
+    wheel = _files.pinned_wheel("facenet-pytorch", FACENET_VERSION, FACENET_WHEEL)
     source = zipfile.ZipFile(wheel).read(FACENET_SOURCE).decode()
 
     def stub(name: str, **attrs: object) -> None:

