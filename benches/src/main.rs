@@ -69,7 +69,7 @@ impl Timer {
 }
 
 fn randn<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+    convkit_core::random::tensor(shape, Distribution::Normal(0.0, 1.0), device)
 }
 
 fn conv_fwd(device: &Device, timer: &Timer) -> Value {
@@ -155,7 +155,7 @@ fn main() {
         .as_ref()
         .map(|list| list.split(',').map(|s| s.trim().to_string()).collect());
     let cpu = Device::flex();
-    cpu.seed(0);
+    convkit_core::random::seed(0);
     let mut results = Map::new();
     let mut add = |name: &str, desc: &str, peer: &str, measure: &mut dyn FnMut() -> Value| {
         if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == name)) {

@@ -72,7 +72,7 @@ fn training_normalization(train: &ImageSet) -> ImageBatcher {
 /// The CLI's `small-cnn` (5×5 kernels, width 16) for 1-channel images and 10 classes,
 /// initialized on `device` (seeded, so every run starts from the same weights).
 fn small_cnn(device: &Device) -> Classifier {
-    device.seed(0);
+    convkit_core::random::seed(0);
     ClassifierKind::SmallCnn
         .config(IMAGE_SHAPE[0], CLASSES)
         .try_init(device)

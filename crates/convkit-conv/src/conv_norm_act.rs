@@ -8,7 +8,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 use convkit_core::check::check_image_batch;
-use convkit_core::{Error, Result, SiteKind, Taps};
+use convkit_core::{Error, Result, SiteKind, Taps, init};
 use serde::{Deserialize, Serialize};
 
 use crate::{Activation, BatchNorm, BatchNormConfig, conv2d_scale_shift};
@@ -146,11 +146,13 @@ impl ConvNormActConfig {
         self.validate()?;
         let [ph, pw] = self.padding.fixed(self.kernel_size).unwrap_or([0, 0]);
         let bias = self.bias.unwrap_or(self.norm == Norm::None);
-        let conv = Conv2dConfig::new([self.in_channels, self.out_channels], self.kernel_size)
-            .with_stride([self.stride, self.stride])
-            .with_padding(PaddingConfig2d::Explicit(ph, pw, ph, pw))
-            .with_bias(bias)
-            .init(device);
+        let conv = init::conv2d(
+            &Conv2dConfig::new([self.in_channels, self.out_channels], self.kernel_size)
+                .with_stride([self.stride, self.stride])
+                .with_padding(PaddingConfig2d::Explicit(ph, pw, ph, pw))
+                .with_bias(bias),
+            device,
+        );
         let norm = match self.norm {
             Norm::Batch => Some(NormLayer::Batch(
                 BatchNormConfig::new(self.out_channels)

@@ -25,7 +25,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_core::check::check_image_batch;
-use convkit_core::{Error, KeyMap, Result, Taps};
+use convkit_core::{Error, KeyMap, Result, Taps, init};
 use serde::{Deserialize, Serialize};
 
 use crate::{Activation, ConvNormAct, ConvNormActConfig, MaxPool, MaxPoolConfig, Padding};
@@ -728,9 +728,10 @@ impl InceptionBlockConfig {
             .collect::<Result<Vec<_>>>()?;
         let concat: usize = branches.iter().map(InceptionBranch::out_channels).sum();
         let projection = self.residual.map(|_| {
-            Conv2dConfig::new([concat, in_channels], [1, 1])
-                .with_bias(true)
-                .init(device)
+            init::conv2d(
+                &Conv2dConfig::new([concat, in_channels], [1, 1]).with_bias(true),
+                device,
+            )
         });
         Ok(InceptionBlock {
             branches,
@@ -864,11 +865,11 @@ mod tests {
     #[test]
     fn pooling_after_the_pointwise_convolution_gives_the_same_branch_output() {
         let device = device();
-        device.seed(3);
+        convkit_core::random::seed(3);
         let branch =
             InceptionBranchConfig::new(6, vec![BranchOp::AvgPool, BranchOp::conv(4, [1, 1])])
                 .init(&device);
-        let x = Tensor::<4>::random(
+        let x = convkit_core::random::tensor(
             [2, 6, 7, 5],
             burn::tensor::Distribution::Normal(0.0, 1.0),
             &device,
@@ -985,7 +986,7 @@ mod tests {
             InceptionResidual::relu(0.2),
         )
         .init(&device);
-        let x = Tensor::<4>::random(
+        let x = convkit_core::random::tensor(
             [2, 16, 5, 4],
             burn::tensor::Distribution::Normal(0.0, 1.0),
             &device,

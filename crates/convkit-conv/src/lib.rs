@@ -9,6 +9,7 @@
 //!   inference mode its batch norm is folded into the convolution.
 //! - [`BatchNorm`]: batch normalization with PyTorch's running statistics (burn's differs).
 //! - [`Activation`]: ReLU, GELU, SiLU, identity; the ReLU mask is a tap site.
+//! - [`Dropout`]: `torch.nn.Dropout`, its masks drawn from the thread's seeded stream.
 //! - [`MaxPool`]: max pooling whose argmax indices are a tap site, so a pooling decision
 //!   recorded on one input can be replayed on another.
 //! - Squeeze and excitation: [`ChannelSqueezeExcite`] (cSE), [`SpatialSqueezeExcite`] (sSE)
@@ -24,6 +25,7 @@
 mod activation;
 mod batch_norm;
 mod conv_norm_act;
+mod dropout;
 mod inception_blocks;
 mod max_pool;
 mod spatial_pyramid_pool;
@@ -32,6 +34,7 @@ mod squeeze_excite;
 pub use activation::Activation;
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use conv_norm_act::{ConvNormAct, ConvNormActConfig, Norm, NormLayer, Padding};
+pub use dropout::{Dropout, DropoutConfig};
 pub use inception_blocks::{
     BranchLayer, BranchOp, INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig,
     InceptionBranch, InceptionBranchConfig, InceptionResidual,

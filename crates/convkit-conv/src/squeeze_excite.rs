@@ -19,7 +19,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
 use convkit_core::check::{Dim, check_shape};
-use convkit_core::{Error, KeyMap, Result, Taps};
+use convkit_core::{Error, KeyMap, Result, Taps, init};
 use serde::{Deserialize, Serialize};
 
 use crate::Activation;
@@ -41,9 +41,10 @@ fn check_feature_map(what: &str, shape: &[usize], channels: usize) -> Result<()>
 /// A 1×1 convolution with bias (the squeeze-excite "fully connected" layers, written as
 /// convolutions as in smp and timm so that PyTorch weights load unchanged).
 fn pointwise(in_channels: usize, out_channels: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([in_channels, out_channels], [1, 1])
-        .with_bias(true)
-        .init(device)
+    init::conv2d(
+        &Conv2dConfig::new([in_channels, out_channels], [1, 1]).with_bias(true),
+        device,
+    )
 }
 
 /// Configuration of [`ChannelSqueezeExcite`].

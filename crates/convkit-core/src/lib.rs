@@ -10,6 +10,9 @@
 //!   convkit block or model during `forward`. burn has no forward hooks; taps are how
 //!   feature extraction, Grad-CAM, LinearScope replay and quantization observers reach inside a
 //!   model without per-model code.
+//! - [`random`] and [`init`]: seeded randomness that belongs to the calling thread, and burn's
+//!   layers initialised from it, so that a seed fixes a model and a training run whatever else
+//!   runs in the process (burn's own generator is process-wide).
 //! - [`error`]: the [`Error`] type every fallible convkit API returns.
 //! - [`model`]: traits shared by models ([`ImageClassifier`]), so training, evaluation and
 //!   interpretability code works on any model.
@@ -34,7 +37,9 @@
 pub mod check;
 pub mod device;
 pub mod error;
+pub mod init;
 pub mod model;
+pub mod random;
 pub mod tap;
 #[cfg(feature = "testing")]
 pub mod testing;

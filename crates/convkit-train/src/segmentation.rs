@@ -196,9 +196,32 @@ impl PixelCrossEntropy {
             let weights = Tensor::<2>::from_data(TensorData::new(weights.clone(), [1, k]), &device);
             picked = picked * weights;
         }
-        let total = (picked.clone() * log_softmax(logits, 1)).sum().neg();
-        total / picked.sum()
+        let total = sum_all(picked.clone() * log_softmax(logits, 1)).neg();
+        total / sum_all(picked)
     }
+}
+
+/// The sum of every element, added in an order that depends on the shape only.
+///
+/// burn-flex sums tensors of 4 Mi elements or more with rayon's adaptive reduction, whose
+/// grouping of partial sums can follow work stealing; summing rows of 64 Ki first keeps every
+/// full reduction below that size (docs/performance.md, "Determinism").
+fn sum_all<const D: usize>(x: Tensor<D>) -> Tensor<1> {
+    const ROW: usize = 1 << 16;
+    let n = x.shape().num_elements();
+    let flat: Tensor<1> = x.flatten(0, D - 1);
+    if n <= ROW {
+        return flat.sum();
+    }
+    let rows = n.div_ceil(ROW);
+    let padded = match rows * ROW - n {
+        0 => flat,
+        pad => {
+            let zeros = Tensor::zeros([pad], &flat.device());
+            Tensor::cat(vec![flat, zeros], 0)
+        }
+    };
+    padded.reshape([rows, ROW]).sum_dim(1).sum()
 }
 
 /// Dice and IoU of hard (argmax) predictions, per class and averaged, from per-class counts
@@ -433,6 +456,22 @@ mod tests {
             .init()
             .forward_rows(logits, labels(vec![0, 1]));
         assert!((scalar(weighted) - (ce0 + 3.0 * ce1) / 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sum_all_adds_rows_of_a_fixed_size_then_the_row_sums() {
+        let device = Device::flex();
+        for n in [5, 1 << 16, 3 << 16, (5 << 20) + 7] {
+            let values: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 * 1e-3).collect();
+            let rows: Vec<f32> = values.chunks(1 << 16).map(|r| r.iter().sum()).collect();
+            let x = Tensor::<2>::from_data(TensorData::new(values, [1, n]), &device);
+            let ours = scalar(sum_all(x));
+            let expected: f64 = rows.iter().map(|&r| r as f64).sum();
+            assert!(
+                (ours - expected).abs() <= 1e-6 * expected,
+                "{n}: {ours} vs {expected}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor};
-use convkit_core::{Error, ImageClassifier, Result};
+use convkit_core::{Error, ImageClassifier, Result, random};
 use convkit_data::{Batcher, DataLoader, Dataset, ImageBatch};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -50,8 +50,9 @@ pub struct TrainConfig {
     /// Loss.
     #[config(default = "Loss::CrossEntropy")]
     pub loss: Loss,
-    /// Seed of the shuffling order (model initialization is seeded by the caller through
-    /// `device.seed`, before `init`).
+    /// Seed of the random draws during training (dropout masks; the caller's loader has its
+    /// own shuffling seed). Model initialization is seeded by the caller, through
+    /// [`convkit_core::random::seed`] before `init`.
     #[config(default = 0)]
     pub seed: u64,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
@@ -146,13 +147,18 @@ fn scalar_i64(t: Tensor<1, Int>) -> i64 {
 ///
 /// Fails with [`Error::Invalid`] for an empty training set, a non-autodiff device, a loss that
 /// does not fit the targets, or a non-finite loss (divergence).
+///
+/// Deterministic: the same model, data, configuration, backend and thread count give the same
+/// trained parameters bit for bit, whatever else runs in the process. Random draws during the
+/// forward passes (dropout) come from the calling thread's stream, seeded here from
+/// `config.seed` and restored afterwards ([`convkit_core::random`]).
 pub fn fit<M, D, B>(
     config: &TrainConfig,
-    mut model: M,
+    model: M,
     train: &DataLoader<D, B>,
     valid: Option<&DataLoader<D, B>>,
     device: &Device,
-    mut on_epoch: impl FnMut(&EpochStats),
+    on_epoch: impl FnMut(&EpochStats),
 ) -> Result<(M, Vec<EpochStats>)>
 where
     M: Supervised<B::Batch>,
@@ -168,6 +174,28 @@ where
             "training needs an autodiff device: pass `device.autodiff()`",
         ));
     }
+    random::with_seed(random::mix(config.seed, FIT_STREAM), || {
+        fit_seeded(config, model, train, valid, device, on_epoch)
+    })
+}
+
+/// Names the stream `fit` draws from (ASCII "fit"), apart from the initialisation stream of
+/// the same seed.
+const FIT_STREAM: u64 = 0x0066_6974;
+
+fn fit_seeded<M, D, B>(
+    config: &TrainConfig,
+    mut model: M,
+    train: &DataLoader<D, B>,
+    valid: Option<&DataLoader<D, B>>,
+    device: &Device,
+    mut on_epoch: impl FnMut(&EpochStats),
+) -> Result<(M, Vec<EpochStats>)>
+where
+    M: Supervised<B::Batch>,
+    D: Dataset,
+    B: Batcher<D::Item>,
+{
     let mut optimizer = config.optimizer.build();
     let steps_per_epoch = train.num_batches();
     let total_steps = steps_per_epoch * config.epochs;

@@ -299,7 +299,7 @@ mod tests {
             let model = back.try_init(&device).unwrap();
             assert_eq!(model.num_classes(), 5);
             assert_eq!(model.in_channels(), 2);
-            let x = Tensor::<4>::random([3, 2, 8, 8], Distribution::Default, &device);
+            let x = convkit_core::random::tensor([3, 2, 8, 8], Distribution::Default, &device);
             assert_eq!(model.try_logits(x).unwrap().dims(), [3, 5]);
             let wrong = Tensor::<4>::zeros([1, 3, 8, 8], &device);
             assert!(model.try_logits(wrong).is_err());

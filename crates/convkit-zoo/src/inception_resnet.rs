@@ -4,16 +4,16 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{
-    Activation, BatchNorm, BatchNormConfig, BranchOp, ConvNormAct, ConvNormActConfig,
-    INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig, InceptionBranch,
+    Activation, BatchNorm, BatchNormConfig, BranchOp, ConvNormAct, ConvNormActConfig, Dropout,
+    DropoutConfig, INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig, InceptionBranch,
     InceptionBranchConfig, InceptionResidual, Padding,
 };
 use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps};
+use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps, init};
 use serde::{Deserialize, Serialize};
 
 /// Which Inception-ResNet.
@@ -135,9 +135,10 @@ impl InceptionResNetConfig {
             (w_c, None)
         };
         let embedding = (!v2).then(|| EmbeddingHead {
-            linear: LinearConfig::new(features, self.embedding_size)
-                .with_bias(false)
-                .init(device),
+            linear: init::linear(
+                &LinearConfig::new(features, self.embedding_size).with_bias(false),
+                device,
+            ),
             norm: BatchNormConfig::new(self.embedding_size)
                 .with_epsilon(INCEPTION_NORM_EPS)
                 .init(device),
@@ -181,7 +182,7 @@ impl InceptionResNetConfig {
             conv2d_7b,
             dropout: DropoutConfig::new(self.drop_rate).init(),
             embedding,
-            classifier: LinearConfig::new(classifier_in, self.num_classes).init(device),
+            classifier: init::linear(&LinearConfig::new(classifier_in, self.num_classes), device),
             version: self.version,
             in_channels: self.in_channels,
             num_classes: self.num_classes,

@@ -4,12 +4,15 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
-use convkit_conv::{InceptionBlock, InceptionBlockConfig, InceptionBranch, InceptionBranchConfig};
+use convkit_conv::{
+    Dropout, DropoutConfig, InceptionBlock, InceptionBlockConfig, InceptionBranch,
+    InceptionBranchConfig,
+};
 use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps};
+use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps, init};
 
 /// Configuration of [`InceptionV4`] (timm `inception_v4` arguments of the same names).
 #[derive(Config, Debug)]
@@ -44,7 +47,10 @@ impl InceptionV4Config {
             reduction_b: InceptionBlockConfig::inception_v4_reduction_b().init(device),
             inception_c: repeat(InceptionBlockConfig::inception_v4_c(), c),
             dropout: DropoutConfig::new(self.drop_rate).init(),
-            classifier: LinearConfig::new(InceptionV4::NUM_FEATURES, self.num_classes).init(device),
+            classifier: init::linear(
+                &LinearConfig::new(InceptionV4::NUM_FEATURES, self.num_classes),
+                device,
+            ),
             in_channels: self.in_channels,
             num_classes: self.num_classes,
             min_size: [1, 1],

@@ -8,7 +8,7 @@ use convkit_conv::{
     ChannelSqueezeExcite, ChannelSqueezeExciteConfig, ConvNormAct, ConvNormActConfig,
 };
 use convkit_core::check::check_image_batch;
-use convkit_core::{Error, ImageClassifier, Result, SiteKind, Taps};
+use convkit_core::{Error, ImageClassifier, Result, SiteKind, Taps, init};
 
 /// Configuration of [`SeCnn`].
 #[derive(Config, Debug)]
@@ -88,7 +88,7 @@ impl SeCnnConfig {
         Ok(SeCnn {
             blocks,
             excite,
-            head: LinearConfig::new(channels, self.num_classes).init(device),
+            head: init::linear(&LinearConfig::new(channels, self.num_classes), device),
             in_channels: self.in_channels,
             num_classes: self.num_classes,
         })

@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor};
 use convkit_conv::{ConvNormAct, ConvNormActConfig, MaxPool, MaxPoolConfig};
 use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps};
+use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps, init};
 
 /// Configuration of [`SmallCnn`].
 #[derive(Config, Debug)]
@@ -41,7 +41,7 @@ impl SmallCnnConfig {
             stage2: ConvNormActConfig::new(self.width, 2 * self.width)
                 .with_square_kernel(self.kernel_size)
                 .init(device),
-            head: LinearConfig::new(2 * self.width, self.num_classes).init(device),
+            head: init::linear(&LinearConfig::new(2 * self.width, self.num_classes), device),
             in_channels: self.in_channels,
             num_classes: self.num_classes,
             min_size: self.pool_size.max(1),

@@ -11,7 +11,7 @@ use convkit_conv::{
     SpatialChannelSqueezeExcite, SpatialChannelSqueezeExciteConfig,
 };
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{Error, KeyMap, Result, SiteKind, Taps};
+use convkit_core::{Error, KeyMap, Result, SiteKind, Taps, init};
 
 /// Configuration of [`UNet`]. The defaults (depth 4, width 64) are the paper's network, with
 /// "same" padding and batch norm.
@@ -108,9 +108,14 @@ impl UNetConfig {
         let bottleneck = block(spread * channels(self.depth - 1), channels(self.depth));
         let up = (0..self.depth)
             .map(|level| {
-                ConvTranspose2dConfig::new([spread * channels(level + 1), channels(level)], [2, 2])
-                    .with_stride([2, 2])
-                    .init(device)
+                init::conv_transpose2d(
+                    &ConvTranspose2dConfig::new(
+                        [spread * channels(level + 1), channels(level)],
+                        [2, 2],
+                    )
+                    .with_stride([2, 2]),
+                    device,
+                )
             })
             .collect();
         let decoder = (0..self.depth)
@@ -122,7 +127,10 @@ impl UNetConfig {
             bottleneck,
             up,
             decoder,
-            head: Conv2dConfig::new([spread * channels(0), self.num_classes], [1, 1]).init(device),
+            head: init::conv2d(
+                &Conv2dConfig::new([spread * channels(0), self.num_classes], [1, 1]),
+                device,
+            ),
             in_channels: self.in_channels,
             num_classes: self.num_classes,
             depth: self.depth,

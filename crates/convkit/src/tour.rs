@@ -104,7 +104,7 @@ pub fn run(
         .with_kernel_size(config.kernel_size)
         .with_pool_size(config.pool_size);
     let train_device = device.clone().autodiff();
-    train_device.seed(config.seed);
+    convkit_core::random::seed(config.seed);
     let model = model_config.init(&train_device);
     let train_config = TrainConfig::new()
         .with_epochs(config.epochs)

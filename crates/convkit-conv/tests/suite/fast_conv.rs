@@ -36,11 +36,15 @@ impl Case {
     ) -> Self {
         let uniform = Distribution::Uniform(-1.0, 1.0);
         Case {
-            x: Tensor::random([batch, cin, h, w], uniform, device),
-            weight: Tensor::random([cout, cin, kernel[0], kernel[1]], uniform, device),
-            bias: bias.then(|| Tensor::random([cout], uniform, device)),
-            scale: Tensor::random([cout], Distribution::Uniform(0.5, 2.0), device),
-            shift: Tensor::random([cout], uniform, device),
+            x: convkit_core::random::tensor([batch, cin, h, w], uniform, device),
+            weight: convkit_core::random::tensor(
+                [cout, cin, kernel[0], kernel[1]],
+                uniform,
+                device,
+            ),
+            bias: bias.then(|| convkit_core::random::tensor([cout], uniform, device)),
+            scale: convkit_core::random::tensor([cout], Distribution::Uniform(0.5, 2.0), device),
+            shift: convkit_core::random::tensor([cout], uniform, device),
             stride,
             padding,
         }
@@ -131,7 +135,7 @@ proptest! {
         seed: u64,
     ) {
         let device = Device::flex();
-        device.seed(seed);
+        convkit_core::random::seed(seed);
         let kernel = KERNELS[kernel];
         let stride = [stride.0, stride.1];
         let padding = [padding.0, padding.1];
@@ -166,7 +170,7 @@ proptest! {
         seed: u64,
     ) {
         let device = Device::flex();
-        device.seed(seed);
+        convkit_core::random::seed(seed);
         let kernel = KERNELS[kernel];
         let padding = [kernel[0] / 2, kernel[1] / 2];
         let case = Case::random(&device, [batch, cin, cout, h, w], kernel, [stride; 2], padding, false);
@@ -180,7 +184,7 @@ proptest! {
 #[test]
 fn large_items_are_tiled() {
     let device = Device::flex();
-    device.seed(1);
+    convkit_core::random::seed(1);
     let case = Case::random(&device, [3, 64, 32, 96, 96], [3, 3], [1, 1], [1, 1], true);
     check_close("3×64×96×96, 3×3", case.fast(), case.burn()).unwrap();
     let case = Case::random(&device, [1, 256, 32, 64, 64], [1, 1], [1, 1], [0, 0], true);
@@ -192,7 +196,7 @@ fn large_items_are_tiled() {
 #[test]
 fn shared_input_and_stride_two() {
     let device = Device::flex();
-    device.seed(2);
+    convkit_core::random::seed(2);
     let case = Case::random(&device, [2, 3, 32, 37, 35], [3, 3], [2, 2], [0, 0], false);
     let keep = case.x.clone();
     check_close("stride 2 on a shared input", case.fast(), case.burn()).unwrap();
@@ -203,7 +207,7 @@ fn shared_input_and_stride_two() {
 #[test]
 fn autodiff_falls_back_to_burn() {
     let device = Device::flex().autodiff();
-    device.seed(3);
+    convkit_core::random::seed(3);
     let mut case = Case::random(&device, [2, 4, 5, 9, 9], [3, 3], [1, 1], [1, 1], true);
     case.x = case.x.require_grad();
     let out = case.fast();

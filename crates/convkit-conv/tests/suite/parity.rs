@@ -158,15 +158,15 @@ proptest! {
     #[test]
     fn convolution_is_linear(seed in 0u64..1000, a in -2.0f32..2.0, b in -2.0f32..2.0) {
         let device = burn::tensor::Device::flex();
-        device.seed(seed);
+        convkit_core::random::seed(seed);
         let block = ConvNormActConfig::new(3, 4)
             .with_norm(Norm::None)
             .with_bias(Some(false))
             .with_activation(Activation::Identity)
             .init(&device);
         let dist = burn::tensor::Distribution::Normal(0.0, 1.0);
-        let x = Tensor::<4>::random([2, 3, 7, 6], dist, &device);
-        let y = Tensor::<4>::random([2, 3, 7, 6], dist, &device);
+        let x = convkit_core::random::tensor([2, 3, 7, 6], dist, &device);
+        let y = convkit_core::random::tensor([2, 3, 7, 6], dist, &device);
         let lhs = block.forward(x.clone() * a + y.clone() * b);
         let rhs = block.forward(x) * a + block.forward(y) * b;
         convkit_core::testing::compare(&lhs.into_data(), &rhs.into_data(), 1e-4, 1e-4)
@@ -181,7 +181,7 @@ fn tapped_max_pool_matches_plain_and_replays() {
     for (backend, device) in test_devices() {
         let pool = MaxPoolConfig::new(2).init();
         let dist = burn::tensor::Distribution::Normal(0.0, 1.0);
-        let x = Tensor::<4>::random([2, 3, 6, 5], dist, &device);
+        let x = convkit_core::random::tensor([2, 3, 6, 5], dist, &device);
         let mut rec = Recorder::kinds(&[SiteKind::PoolIndices]);
         let tapped = pool.forward_tapped(x.clone(), &mut Taps::new(&mut rec));
         assert_close(

@@ -172,9 +172,9 @@ proptest! {
         let pool = if average { PoolKind::Average } else { PoolKind::Max };
         let layer = SpatialPyramidPoolConfig::new(2).with_levels(levels.clone()).with_pool(pool).init();
         let device = Device::flex();
-        device.seed(seed);
+        convkit_core::random::seed(seed);
         let shape = [2, 2, h, w];
-        let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+        let x = convkit_core::random::tensor(shape, Distribution::Normal(0.0, 1.0), &device);
         let values: Vec<f32> = x.to_data().iter::<f32>().collect();
         let out = layer.forward(x);
         let len = 2 * levels.iter().map(|l| l * l).sum::<usize>();
@@ -211,11 +211,11 @@ impl SppNet {
 #[test]
 fn variable_size_inputs_work_in_one_model() {
     for (backend, device) in test_devices() {
-        device.seed(7);
+        convkit_core::random::seed(7);
         let model = SppNet::new(&device);
         let normal = Distribution::Normal(0.0, 1.0);
         for [h, w] in [[1, 1], [3, 5], [13, 13], [7, 11], [32, 20]] {
-            let x = Tensor::<4>::random([2, 3, h, w], normal, &device);
+            let x = convkit_core::random::tensor([2, 3, h, w], normal, &device);
             assert_eq!(model.forward(x).dims(), [2, 5], "{backend}: {h}x{w}");
         }
 
@@ -226,7 +226,7 @@ fn variable_size_inputs_work_in_one_model() {
         let loss_fn = burn::nn::loss::CrossEntropyLossConfig::new().init(&ad);
         for [h, w] in [[9, 9], [16, 12]] {
             let before = model.head.weight.val().into_data();
-            let x = Tensor::<4>::random([4, 3, h, w], normal, &ad);
+            let x = convkit_core::random::tensor([4, 3, h, w], normal, &ad);
             let target =
                 Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 1, 2, 3], [4]), &ad);
             let loss = loss_fn.forward(model.forward(x), target);

@@ -20,7 +20,7 @@ fn test_accuracy(size: usize, len: usize, epochs: usize) -> f64 {
     let batch_size = 32;
     let loader = DataLoader::new(&train_set, ImageBatcher::new(), batch_size).shuffle(0);
     let test = DataLoader::new(&test_set, ImageBatcher::new(), 100);
-    device.seed(0);
+    convkit_core::random::seed(0);
     let model = SeCnnConfig::new(3).init(&device);
     let config = TrainConfig::new()
         .with_epochs(epochs)

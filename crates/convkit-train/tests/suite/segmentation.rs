@@ -8,15 +8,15 @@ use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use convkit_core::fixture_path;
 use convkit_core::testing::{Fixture, assert_close, test_devices};
-use convkit_data::{
-    DataLoader, SegmentationBatch, SegmentationBatcher, ShapesConfig, ShapesSegmentation,
-};
+use convkit_data::{DataLoader, SegmentationBatcher, ShapesConfig, ShapesSegmentation};
 use convkit_train::segmentation::{
     DiceLoss, DiceLossConfig, PixelCrossEntropyConfig, SegmentationMetrics, evaluate_segmentation,
     pixel_rows,
 };
-use convkit_train::{Loss, LrSchedule, Output, Supervised, Target, TrainConfig, evaluate, fit};
-use convkit_zoo::{UNet, UNetConfig};
+use convkit_train::{Loss, LrSchedule, Output, Target, TrainConfig, evaluate, fit};
+use convkit_zoo::UNetConfig;
+
+use crate::common::Segmenter;
 use proptest::prelude::*;
 
 fn fixture() -> Fixture {
@@ -237,21 +237,6 @@ proptest! {
     }
 }
 
-/// The U-Net as a [`Supervised`] model on segmentation batches.
-#[derive(Module, Debug)]
-struct Segmenter {
-    unet: UNet,
-}
-
-impl Supervised<SegmentationBatch> for Segmenter {
-    fn forward_batch(&self, batch: SegmentationBatch) -> Output {
-        Output {
-            output: pixel_rows(self.unet.forward(batch.images)),
-            target: Target::Mask(batch.masks),
-        }
-    }
-}
-
 fn shapes(len: usize, seed: u64) -> ShapesSegmentation {
     ShapesSegmentation::new(ShapesConfig::new(len).with_image_size(32).with_seed(seed))
 }
@@ -272,7 +257,7 @@ fn train_unet(scse: bool) -> (SegmentationMetrics, f64, f64) {
     let train_set = shapes(300, 1);
     let test_set = shapes(150, 2);
     let loader = DataLoader::new(&train_set, SegmentationBatcher::new(), 8).shuffle(SEED);
-    device.seed(SEED);
+    convkit_core::random::seed(SEED);
     let model = Segmenter {
         unet: UNetConfig::new(1, ShapesSegmentation::NUM_CLASSES)
             .with_depth(3)

@@ -20,7 +20,7 @@ fn train(
     let valid_set = data(60, 2);
     let loader = DataLoader::new(&train_set, ImageBatcher::new(), 32).shuffle(seed);
     let valid = DataLoader::new(&valid_set, ImageBatcher::new(), 64);
-    device.seed(seed);
+    convkit_core::random::seed(seed);
     let model = SmallCnnConfig::new(3).with_width(8).init(&device);
     let config = TrainConfig::new()
         .with_epochs(epochs)

@@ -14,7 +14,11 @@ fn any_size_from_8x8_and_any_channel_count() {
         for channels in [1, 3, 5] {
             let model = SeCnnConfig::new(4).with_in_channels(channels).init(&device);
             for [h, w] in [[8, 8], [9, 13], [28, 28], [64, 40]] {
-                let x = Tensor::<4>::random([2, channels, h, w], Distribution::Default, &device);
+                let x = convkit_core::random::tensor(
+                    [2, channels, h, w],
+                    Distribution::Default,
+                    &device,
+                );
                 let logits = model.try_forward(x).unwrap();
                 assert_eq!(logits.dims(), [2, 4], "{backend}: {channels}x{h}x{w}");
             }
@@ -37,7 +41,7 @@ fn default_structure_and_taps() {
 
     let mut recorder = Recorder::all();
     let mut taps = Taps::new(&mut recorder);
-    let x = Tensor::<4>::random([2, 1, 8, 8], Distribution::Default, &device);
+    let x = convkit_core::random::tensor([2, 1, 8, 8], Distribution::Default, &device);
     model.logits_tapped(x, &mut taps);
     taps.finish().unwrap();
     let sites: Vec<&str> = recorder.values().keys().map(String::as_str).collect();

@@ -305,8 +305,8 @@ fn linearscope_replay_is_exact_and_affine() {
         );
         // With frozen decisions the network is affine: f(a) + f(b) - f(0) = f(a + b).
         let dist = burn::tensor::Distribution::Normal(0.0, 1.0);
-        let a = Tensor::<4>::random(x.dims(), dist, &device);
-        let b = Tensor::<4>::random(x.dims(), dist, &device);
+        let a = convkit_core::random::tensor(x.dims(), dist, &device);
+        let b = convkit_core::random::tensor(x.dims(), dist, &device);
         let fa = Tensor::<2>::from_data(replay(a.clone()), &device);
         let fb = Tensor::<2>::from_data(replay(b.clone()), &device);
         let f0 = Tensor::<2>::from_data(replay(a.zeros_like()), &device);

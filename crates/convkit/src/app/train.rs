@@ -184,7 +184,7 @@ pub fn train(
     let [c, h, w] = data.train.shape();
     let config = options.model.config(c, data.train.classes().len());
     let train_device = device.clone().autodiff();
-    train_device.seed(options.seed);
+    convkit_core::random::seed(options.seed);
     let model = config.try_init(&train_device)?;
     let [min_h, min_w] = model.min_input_size();
     if h < min_h || w < min_w {
