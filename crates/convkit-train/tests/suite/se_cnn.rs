@@ -46,12 +46,9 @@ fn test_accuracy(size: usize, len: usize, epochs: usize) -> f64 {
     accuracy
 }
 
-/// One test, so that nothing else seeds the device while it initializes the models: the
-/// results are then deterministic on a given backend.
-///
-/// 24×24: measured 0.983 (0.980–0.997 over three initialization seeds). At 8×8 the shapes are
-/// 1 to 3 pixels in radius and barely distinguishable; the model still trains (measured 0.75;
-/// chance is 1/3). ~20 s in all on 2 busy cores.
+/// 24×24: 0.990 at seed 0, 0.977–0.993 over seeds 0–9 (initialisation and shuffling). At 8×8
+/// the shapes are 1 to 3 pixels in radius and barely distinguishable; the model still trains
+/// (0.723 at seed 0, 0.723–0.783 over seeds 0–9; chance is 1/3). ~20 s in all on 2 cores.
 #[test]
 fn se_cnn_learns_shapes() {
     let accuracy = test_accuracy(24, 1200, 8);

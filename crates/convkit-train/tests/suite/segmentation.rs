@@ -241,23 +241,24 @@ fn shapes(len: usize, seed: u64) -> ShapesSegmentation {
     ShapesSegmentation::new(ShapesConfig::new(len).with_image_size(32).with_seed(seed))
 }
 
-/// The training recipe, the same with and without scSE. Chosen from a sweep over seeds 1-7
-/// (see `unet_learns_shapes_and_scse_does_not_hurt`): at width 8, or at the default Adam rate
-/// 3e-3, one run in four stalls with a shape class never predicted (the U-Net learns
-/// "shape vs background" from the skips first and names the shapes late); width 12 at 1e-2
-/// learned every class in all 14 runs.
-const EPOCHS: usize = 8;
+/// The training recipe, the same with and without scSE. At width 8, or at the default Adam
+/// rate 3e-3, one run in four stalls with a shape class never predicted (the U-Net learns
+/// "shape vs background" from the skips first and names the shapes late). Width 12 at 1e-2
+/// for 8 epochs still stalled once in 20 runs (seeds 1-10: plain seed 8 reached mean Dice
+/// 0.761, triangles 0.28); 12 epochs learned every class in all 40 runs of seeds 1-20 (see
+/// `unet_learns_shapes_and_scse_does_not_hurt`).
+const EPOCHS: usize = 12;
 const WIDTH: usize = 12;
 const SEED: u64 = 7;
 
 /// Trains a depth-3, width-12 U-Net on 300 images of 32×32 and returns the metrics on 150
 /// held-out images (another data seed), their pixel accuracy and the training seconds.
-fn train_unet(scse: bool) -> (SegmentationMetrics, f64, f64) {
+fn train_unet(scse: bool, seed: u64) -> (SegmentationMetrics, f64, f64) {
     let device = Device::flex().autodiff();
     let train_set = shapes(300, 1);
     let test_set = shapes(150, 2);
-    let loader = DataLoader::new(&train_set, SegmentationBatcher::new(), 8).shuffle(SEED);
-    convkit_core::random::seed(SEED);
+    let loader = DataLoader::new(&train_set, SegmentationBatcher::new(), 8).shuffle(seed);
+    convkit_core::random::seed(seed);
     let model = Segmenter {
         unet: UNetConfig::new(1, ShapesSegmentation::NUM_CLASSES)
             .with_depth(3)
@@ -274,7 +275,7 @@ fn train_unet(scse: bool) -> (SegmentationMetrics, f64, f64) {
             min_factor: 0.02,
         })
         .with_loss(Loss::DiceCrossEntropy)
-        .with_seed(SEED)
+        .with_seed(seed)
         .with_progress(false);
     let start = Instant::now();
     let (model, history) = fit(&config, model, &loader, None, &device, |_| {}).unwrap();
@@ -302,14 +303,17 @@ fn train_unet(scse: bool) -> (SegmentationMetrics, f64, f64) {
 /// Mean Dice over background, circle, square and triangle, with the default scSE (max-out
 /// aggregation, reduction 4 here since the blocks are narrow).
 ///
-/// Over seeds 1-7 of this recipe (measured on 2 busy cores, 22-34 s per training) the
-/// plain U-Net scored 0.978-0.993 (mean 0.9866) and the scSE U-Net 0.973-0.995 (mean
-/// 0.9872); per seed, scSE minus plain ranged from -0.020 to +0.014. A single seed therefore
+/// Training is deterministic (the same result on every run, whatever else runs in the
+/// process: `determinism.rs`), so this test cannot flip by itself; the recipe has margin so
+/// that a kernel change, which perturbs the run as another seed would, does not flip it either.
+/// Over seeds 1-20 of this recipe (2 cores, 19-25 s per training) the plain U-Net scored
+/// 0.979-0.996 (mean 0.991) and the scSE U-Net 0.970-0.996 (mean 0.989), against the 0.9
+/// asserted; per seed, scSE minus plain ranged from -0.023 to +0.011. A single seed therefore
 /// cannot show a gain, only the absence of harm beyond that noise: the margin is 0.03.
 #[test]
 fn unet_learns_shapes_and_scse_does_not_hurt() {
-    let (plain, plain_accuracy, plain_seconds) = train_unet(false);
-    let (scse, scse_accuracy, scse_seconds) = train_unet(true);
+    let (plain, plain_accuracy, plain_seconds) = train_unet(false, SEED);
+    let (scse, scse_accuracy, scse_seconds) = train_unet(true, SEED);
     eprintln!(
         "U-Net, {EPOCHS} epochs: plain mean Dice {:.4} (per class {:.3?}, pixel accuracy \
          {plain_accuracy:.4}, {plain_seconds:.1} s); scSE mean Dice {:.4} (per class {:.3?}, \

