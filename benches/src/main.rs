@@ -17,6 +17,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use clap::Parser;
+use convkit_core::Tapped;
 use convkit_core::device::Backend;
 use convkit_train::OptimizerKind;
 use convkit_zoo::SmallCnnConfig;
@@ -176,7 +177,7 @@ fn main() {
     );
     add(
         "fast_conv2d_fwd",
-        "the same conv2d through convkit's conv2d_inference (NCHW im2col tiles, one GEMM each)",
+        "the same conv2d through convkit_ops::conv2d (host kernel: NCHW im2col tiles, one GEMM each)",
         "conv2d_fwd",
         &mut || vision::fast_conv2d_fwd(&cpu, &timer),
     );

@@ -10,7 +10,7 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
-use convkit_core::ImageClassifier;
+use convkit_core::Tapped;
 use convkit_data::{DataLoader, ImageBatcher, ImageSet, Pixels};
 use convkit_train::{LrSchedule, TrainConfig, fit};
 use convkit_zoo::{Classifier, ClassifierKind};
@@ -73,7 +73,8 @@ fn training_normalization(train: &ImageSet) -> ImageBatcher {
 /// initialized on `device` (seeded, so every run starts from the same weights).
 fn small_cnn(device: &Device) -> Classifier {
     convkit_core::random::seed(0);
-    ClassifierKind::SmallCnn
+    ClassifierKind::named("small-cnn")
+        .expect("registered")
         .config(IMAGE_SHAPE[0], CLASSES)
         .try_init(device)
         .expect("valid small-cnn config")
@@ -127,7 +128,7 @@ pub fn small_cnn_inference(device: &Device, timer: &Timer) -> Value {
     let model = small_cnn(&device.clone().autodiff()).valid();
     let row = timer.time(|| {
         for batch in loader.iter(0, device) {
-            model.logits(batch.images).argmax(1).into_data();
+            model.forward(batch.images).argmax(1).into_data();
         }
     });
     with_throughput(row, TEST_IMAGES)

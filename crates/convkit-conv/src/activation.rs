@@ -1,12 +1,14 @@
 //! Element-wise activations with tappable decisions.
 
 use burn::tensor::{Tensor, activation};
-use convkit_core::{SiteKind, Taps};
+use convkit_core::check::Dim;
+use convkit_core::tap::Tappable;
+use convkit_core::{InputSpec, SiteKind, Tapped, Taps};
 use serde::{Deserialize, Serialize};
 
 /// An element-wise activation function.
 ///
-/// In [`Activation::forward_tapped`], a ReLU whose `mask` site is wanted computes
+/// In [`Tapped::forward_tapped`], a ReLU whose `mask` site is wanted computes
 /// `mask = (x > 0)` as a 0/1 float tensor, offers it to the taps (which may replace it with a
 /// mask recorded on another input) and returns `x * mask`. With the recorded mask of the same
 /// input this equals `relu(x)`, gradients included.
@@ -25,30 +27,31 @@ pub enum Activation {
     Silu,
 }
 
-impl Activation {
-    /// Applies the activation.
-    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        match self {
-            Activation::Relu => activation::relu(x),
-            Activation::Identity => x,
-            Activation::Gelu => activation::gelu(x),
-            Activation::Silu => activation::silu(x),
-        }
-    }
+impl<const D: usize> Tapped<Tensor<D>> for Activation
+where
+    Tensor<D>: Tappable,
+{
+    type Output = Tensor<D>;
 
-    /// Applies the activation; a ReLU's gating mask is the tap site `mask`
-    /// ([`SiteKind::ReluMask`]).
-    pub fn forward_tapped<const D: usize>(&self, x: Tensor<D>, taps: &mut Taps<'_>) -> Tensor<D>
-    where
-        Tensor<D>: convkit_core::tap::Tappable,
-    {
+    /// Applies the activation. A ReLU's gating mask is the site `mask`
+    /// ([`SiteKind::ReluMask`], computed only when wanted); GELU's and SiLU's output is the
+    /// site `out` ([`SiteKind::Nonlinear`]: nothing to freeze); the identity has no site.
+    fn forward_tapped(&self, x: Tensor<D>, taps: &mut Taps<'_>) -> Tensor<D> {
         match self {
             Activation::Relu if taps.wants("mask", SiteKind::ReluMask) => {
                 let mask = x.clone().greater_elem(0.0).float().detach();
                 let mask = taps.tap("mask", SiteKind::ReluMask, mask);
                 x * mask
             }
-            _ => self.forward(x),
+            Activation::Relu => activation::relu(x),
+            Activation::Identity => x,
+            Activation::Gelu => taps.tap("out", SiteKind::Nonlinear, activation::gelu(x)),
+            Activation::Silu => taps.tap("out", SiteKind::Nonlinear, activation::silu(x)),
         }
+    }
+
+    /// Any tensor of rank `D`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::new("activation input", vec![Dim::Any; D])
     }
 }

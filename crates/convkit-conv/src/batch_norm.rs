@@ -2,8 +2,10 @@
 
 use burn::config::Config;
 use burn::module::{Flag, Module, Param, RunningState};
-use burn::tensor::module::batch_norm;
 use burn::tensor::{Device, Tensor};
+use convkit_core::check::Dim;
+use convkit_core::tap::Tappable;
+use convkit_core::{InputSpec, Tapped, Taps};
 
 /// Configuration of [`BatchNorm`].
 #[derive(Config, Debug)]
@@ -50,7 +52,10 @@ impl BatchNormConfig {
 /// statistics normalize.
 ///
 /// The parameter names (`gamma`, `beta`, `running_mean`, `running_var`) and the type name match
-/// burn's, so burn-store's PyTorch adapter maps `weight`/`bias` to `gamma`/`beta`.
+/// burn's, so burn-store's PyTorch adapter maps `weight`/`bias` to `gamma`/`beta`. Computed by
+/// [`convkit_ops::batch_norm_train`] and [`convkit_ops::batch_norm_inference`].
+///
+/// Tap site: `out`.
 ///
 /// # Shapes
 /// - input and output `[N, C, ...]`
@@ -90,41 +95,33 @@ impl BatchNorm {
         let shift = self.beta.val() - mean * scale.clone();
         (scale, shift)
     }
+}
 
-    /// Normalizes `x`.
-    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+impl<const D: usize> Tapped<Tensor<D>> for BatchNorm
+where
+    Tensor<D>: Tappable,
+{
+    type Output = Tensor<D>;
+
+    /// Normalizes `x`, offering the result to `taps` as `out`.
+    fn forward_tapped(&self, x: Tensor<D>, taps: &mut Taps<'_>) -> Tensor<D> {
         let device = x.device();
-        if self.uses_batch_statistics(&device) {
+        let out = if self.uses_batch_statistics(&device) {
             let dims = x.dims();
-            let (n, c) = (dims[0], dims[1]);
-            let rest: usize = dims[2..].iter().product();
-            let count = (n * rest) as f64;
-            // Composed from reductions over the contiguous last axis: 2-3x faster forward +
-            // backward on burn-flex than `batch_norm_train`, which transposes the activation in
-            // both passes (docs/performance.md).
-            let x3: Tensor<3> = x.reshape([n, c, rest]);
-            let mean = x3.clone().sum_dim(2).sum_dim(0).div_scalar(count);
-            let centered = x3 - mean.clone();
-            let variance = centered
-                .clone()
-                .square()
-                .sum_dim(2)
-                .sum_dim(0)
-                .div_scalar(count);
-            let scale =
-                self.gamma.val().reshape([1, c, 1]) / (variance.clone() + self.epsilon).sqrt();
-            let output = (centered * scale + self.beta.val().reshape([1, c, 1])).reshape(dims);
+            let count = (dims[0] * dims[2..].iter().product::<usize>()) as f64;
+            let (out, mean, variance) =
+                convkit_ops::batch_norm_train(x, self.gamma.val(), self.beta.val(), self.epsilon);
             let unbias = count / (count.max(2.0) - 1.0);
             let m = self.momentum;
-            let mean = self.running_mean.value_sync().to_device(&device) * (1.0 - m)
-                + mean.detach().reshape([c]) * m;
+            let mean =
+                self.running_mean.value_sync().to_device(&device) * (1.0 - m) + mean.detach() * m;
             let var = self.running_var.value_sync().to_device(&device) * (1.0 - m)
-                + variance.detach().reshape([c]) * (m * unbias);
+                + variance.detach() * (m * unbias);
             self.running_mean.update(mean.detach());
             self.running_var.update(var.detach());
-            output
+            out
         } else {
-            batch_norm(
+            convkit_ops::batch_norm_inference(
                 x,
                 self.gamma.val(),
                 self.beta.val(),
@@ -132,6 +129,14 @@ impl BatchNorm {
                 self.running_var.value().to_device(&device),
                 self.epsilon,
             )
-        }
+        };
+        taps.float("out", out)
+    }
+
+    /// `[N, C, ...]` of rank `D`.
+    fn input_spec(&self) -> InputSpec {
+        let mut dims = vec![Dim::Any; D];
+        dims[1] = Dim::Exact(self.gamma.lazy_shape()[0]);
+        InputSpec::new("BatchNorm input", dims)
     }
 }

@@ -2,16 +2,13 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{GroupNorm, GroupNormConfig, PaddingConfig2d};
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::nn::{GroupNorm, GroupNormConfig};
+use burn::tensor::ops::PadMode;
 use burn::tensor::{Device, Tensor};
-use convkit_core::check::check_image_batch;
-use convkit_core::{Error, Result, SiteKind, Taps, init};
+use convkit_core::{Error, InputSpec, Result, SiteKind, Tapped, Taps};
 use serde::{Deserialize, Serialize};
 
-use crate::{Activation, BatchNorm, BatchNormConfig, conv2d_scale_shift};
+use crate::{Activation, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig};
 
 /// The normalization after the convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -146,13 +143,11 @@ impl ConvNormActConfig {
         self.validate()?;
         let [ph, pw] = self.padding.fixed(self.kernel_size).unwrap_or([0, 0]);
         let bias = self.bias.unwrap_or(self.norm == Norm::None);
-        let conv = init::conv2d(
-            &Conv2dConfig::new([self.in_channels, self.out_channels], self.kernel_size)
-                .with_stride([self.stride, self.stride])
-                .with_padding(PaddingConfig2d::Explicit(ph, pw, ph, pw))
-                .with_bias(bias),
-            device,
-        );
+        let conv = Conv2dConfig::new([self.in_channels, self.out_channels], self.kernel_size)
+            .with_stride([self.stride, self.stride])
+            .with_padding([ph, pw])
+            .with_bias(bias)
+            .try_init(device)?;
         let norm = match self.norm {
             Norm::Batch => Some(NormLayer::Batch(
                 BatchNormConfig::new(self.out_channels)
@@ -200,13 +195,24 @@ pub enum NormLayer {
     Group(GroupNorm),
 }
 
-impl NormLayer {
-    /// Normalizes `x`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+impl Tapped<Tensor<4>> for NormLayer {
+    type Output = Tensor<4>;
+
+    /// Normalizes `x`, offering the result to `taps` as `out`.
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         match self {
-            NormLayer::Batch(bn) => bn.forward(x),
-            NormLayer::Group(gn) => gn.forward(x),
+            NormLayer::Batch(bn) => bn.forward_tapped(x, taps),
+            NormLayer::Group(gn) => taps.float("out", gn.forward(x)),
         }
+    }
+
+    /// `[N, C, H, W]`.
+    fn input_spec(&self) -> InputSpec {
+        let channels = match self {
+            NormLayer::Batch(bn) => bn.gamma.lazy_shape()[0],
+            NormLayer::Group(gn) => gn.num_channels,
+        };
+        InputSpec::image("norm input", channels, [0, 0])
     }
 }
 
@@ -222,8 +228,9 @@ impl NormLayer {
 /// convolution with scaled weights and a bias instead of two passes; the `conv` site is then
 /// computed separately only when a tap asks for it.
 ///
-/// Tap sites (relative to the block): `conv`, `norm` (when present), `act.mask` (ReLU gating,
-/// [`convkit_core::SiteKind::ReluMask`]) and `out`.
+/// Tap sites (relative to the block): `conv.weight`, `conv.out`, `norm.out` (when present),
+/// `activation.mask` (ReLU gating, [`convkit_core::SiteKind::ReluMask`]) or
+/// `activation.out` (GELU, SiLU: [`convkit_core::SiteKind::Nonlinear`]), and `out`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]`
@@ -254,19 +261,24 @@ pub struct ConvNormAct {
     min_size: [usize; 2],
 }
 
-impl ConvNormAct {
-    /// Applies the block.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for ConvNormAct {
+    type Output = Tensor<4>;
 
-    /// Applies the block, offering its intermediate values to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let x = self.normalized_tapped(x, taps);
-        let x = self.activation.forward_tapped(x, &mut taps.child("act"));
+        let x = self
+            .activation
+            .forward_tapped(x, &mut taps.child("activation"));
         taps.float("out", x)
     }
 
+    /// `[N, C_in, H, W]` with a spatial size the kernel fits in.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("ConvNormAct input", self.in_channels, self.min_size)
+    }
+}
+
+impl ConvNormAct {
     /// `norm(conv(x))`: the block without its activation.
     pub fn forward_linear(&self, x: Tensor<4>) -> Tensor<4> {
         self.normalized_tapped(x, &mut Taps::none())
@@ -289,7 +301,7 @@ impl ConvNormAct {
         pointwise && norm_is_affine
     }
 
-    /// Padding, convolution and normalization, offering `conv` and `norm` to `taps`.
+    /// Padding, convolution and normalization, offering the `conv` and `norm` sites to `taps`.
     fn normalized_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let x = if self.tf_same {
             let [_, _, h, w] = x.dims();
@@ -303,47 +315,39 @@ impl ConvNormAct {
         } else {
             x
         };
+        let (weight, conv_out_wanted) = {
+            let mut conv_taps = taps.child("conv");
+            let weight = self.conv.weight_tapped(&mut conv_taps);
+            (weight, conv_taps.wants("out", SiteKind::Activation))
+        };
         match &self.norm {
             Some(NormLayer::Batch(bn))
-                if !bn.uses_batch_statistics(&x.device())
-                    && !taps.wants("conv", SiteKind::Activation) =>
+                if !bn.uses_batch_statistics(&x.device()) && !conv_out_wanted =>
             {
-                taps.float("norm", self.conv_with_folded_norm(x, bn))
+                let folded = self.conv_with_folded_norm(x, weight, bn);
+                taps.child("norm").float("out", folded)
             }
             Some(norm) => {
-                let x = taps.float("conv", self.conv.forward(x));
-                taps.float("norm", norm.forward(x))
+                let x = taps.child("conv").float("out", self.conv.apply(x, weight));
+                norm.forward_tapped(x, &mut taps.child("norm"))
             }
-            None => taps.float("conv", self.conv.forward(x)),
+            None => taps.child("conv").float("out", self.conv.apply(x, weight)),
         }
     }
 
-    /// `bn(conv(x))` in inference mode as one convolution: the batch norm's scale and shift
-    /// are applied as the convolution writes its output ([`conv2d_scale_shift`]; with groups
-    /// or dilation, the scale multiplies the weights and the shift becomes the bias). This
+    /// `bn(conv(x))` in inference mode as one convolution of `x` by `weight` (the layer's,
+    /// or its tapped replacement): the batch norm's scale and shift (with the conv bias
+    /// folded into the shift) are the epilogue of [`convkit_ops::conv2d_scale_shift`]. This
     /// saves a full pass over the activations per block (PyTorch eager runs them separately);
     /// the result differs from the two-step form only by float rounding (~1e-7 relative).
-    fn conv_with_folded_norm(&self, x: Tensor<4>, bn: &BatchNorm) -> Tensor<4> {
+    fn conv_with_folded_norm(&self, x: Tensor<4>, weight: Tensor<4>, bn: &BatchNorm) -> Tensor<4> {
         let (scale, shift) = bn.inference_scale_shift(&x.device());
         // With a conv bias b: scale · (conv(x) + b) + shift.
         let shift = match &self.conv.bias {
             Some(b) => b.val() * scale.clone() + shift,
             None => shift,
         };
-        if self.conv.dilation == [1, 1] && self.conv.groups == 1 {
-            // The scale is applied to the output as it is written: no scaled weight copy.
-            let weight = self.conv.weight.val();
-            return conv2d_scale_shift(x, weight, scale, shift, self.conv.stride, self.padding);
-        }
-        let out_channels = scale.dims()[0];
-        let weight = self.conv.weight.val() * scale.reshape([out_channels, 1, 1, 1]);
-        let options = ConvOptions::new(
-            self.conv.stride,
-            self.padding,
-            self.conv.dilation,
-            self.conv.groups,
-        );
-        conv2d(x, weight, Some(shift), options)
+        convkit_ops::conv2d_scale_shift(x, weight, scale, shift, self.conv.options())
     }
 
     /// Input channels.
@@ -353,17 +357,6 @@ impl ConvNormAct {
 
     /// Output channels.
     pub fn out_channels(&self) -> usize {
-        self.conv.weight.dims()[0]
-    }
-
-    /// Checks that `shape` is a valid input: rank 4, the configured channel count and a
-    /// spatial size the kernel fits in.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch(
-            "ConvNormAct input",
-            shape,
-            self.in_channels,
-            [self.min_size[0], self.min_size[1]],
-        )
+        self.conv.out_channels()
     }
 }

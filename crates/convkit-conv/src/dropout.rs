@@ -3,7 +3,9 @@
 use burn::config::Config;
 use burn::module::{Flag, Module, Param};
 use burn::tensor::{Distribution, Tensor};
-use convkit_core::{Error, Result, random};
+use convkit_core::check::Dim;
+use convkit_core::tap::Tappable;
+use convkit_core::{Error, InputSpec, Result, Tapped, Taps, random};
 
 /// Configuration of [`Dropout`].
 #[derive(Config, Debug)]
@@ -57,15 +59,26 @@ pub struct Dropout {
     pub training: Param<Flag>,
 }
 
-impl Dropout {
-    /// Applies dropout in training, the identity otherwise.
-    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+impl<const D: usize> Tapped<Tensor<D>> for Dropout
+where
+    Tensor<D>: Tappable,
+{
+    type Output = Tensor<D>;
+
+    /// Applies dropout in training, the identity otherwise. No sites: its output is the next
+    /// layer's input, and in inference it is the identity.
+    fn forward_tapped(&self, x: Tensor<D>, _taps: &mut Taps<'_>) -> Tensor<D> {
         if self.prob == 0.0 || !self.training.is_enabled() || !x.device().is_autodiff() {
             return x;
         }
         let keep = 1.0 - self.prob;
         let mask = random::tensor(x.dims(), Distribution::Bernoulli(keep), &x.device());
         x * mask / keep
+    }
+
+    /// Any tensor of rank `D`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::new("Dropout input", vec![Dim::Any; D])
     }
 }
 

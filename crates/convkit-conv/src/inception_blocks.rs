@@ -20,15 +20,14 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::tensor::{Device, Tensor};
-use convkit_core::check::check_image_batch;
-use convkit_core::{Error, KeyMap, Result, Taps, init};
+use convkit_core::{Error, InputSpec, KeyMap, Result, Tapped, Taps};
 use serde::{Deserialize, Serialize};
 
-use crate::{Activation, ConvNormAct, ConvNormActConfig, MaxPool, MaxPoolConfig, Padding};
+use crate::{
+    Activation, AvgPool, AvgPoolConfig, Conv2d, Conv2dConfig, ConvNormAct, ConvNormActConfig,
+    MaxPool, MaxPoolConfig, Padding,
+};
 
 /// Batch-norm ε of every Inception convolution (TensorFlow's value, kept by timm and facenet).
 pub const INCEPTION_NORM_EPS: f64 = 1e-3;
@@ -133,14 +132,14 @@ impl BranchOp {
                     .try_init(device)?,
             ),
             BranchOp::MaxPool => {
-                BranchLayer::MaxPool(MaxPoolConfig::new(3).with_stride(Some(2)).init())
+                BranchLayer::MaxPool(MaxPoolConfig::new(3).with_stride(Some(2)).try_init()?)
             }
             BranchOp::AvgPool => BranchLayer::AvgPool(
-                AvgPool2dConfig::new([3, 3])
-                    .with_strides([1, 1])
-                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                AvgPoolConfig::new(3)
+                    .with_stride(Some(1))
+                    .with_padding(1)
                     .with_count_include_pad(false)
-                    .init(),
+                    .try_init()?,
             ),
         };
         Ok((layer, self.out_channels(in_channels)))
@@ -166,18 +165,25 @@ pub enum BranchLayer {
     /// 3×3 max pool, stride 2.
     MaxPool(MaxPool),
     /// 3×3 average pool, stride 1, padding excluded from the average.
-    AvgPool(AvgPool2d),
+    AvgPool(AvgPool),
 }
 
-impl BranchLayer {
+impl Tapped<Tensor<4>> for BranchLayer {
+    type Output = Tensor<4>;
+
     fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         match self {
             BranchLayer::Conv(conv) => conv.forward_tapped(x, taps),
-            BranchLayer::MaxPool(pool) => {
-                let x = pool.forward_tapped(x, taps);
-                taps.float("out", x)
-            }
-            BranchLayer::AvgPool(pool) => taps.float("out", pool.forward(x)),
+            BranchLayer::MaxPool(pool) => pool.forward_tapped(x, taps),
+            BranchLayer::AvgPool(pool) => pool.forward_tapped(x, taps),
+        }
+    }
+
+    fn input_spec(&self) -> InputSpec {
+        match self {
+            BranchLayer::Conv(conv) => conv.input_spec(),
+            BranchLayer::MaxPool(pool) => pool.input_spec(),
+            BranchLayer::AvgPool(pool) => pool.input_spec(),
         }
     }
 }
@@ -294,8 +300,8 @@ impl InceptionBranchConfig {
 /// pools (`layers.i` ↔ `branchN.i`); the fork is timm `InceptionC`'s
 /// `branch1_1a`/`branch1_1b` pair.
 ///
-/// Tap sites: `layers.i.*` (a convolution's `conv`, `norm`, `act.mask`, `out`; a max pool's
-/// `indices` and `out`; an average pool's `out`), `fork.j.*`, and `out`.
+/// Tap sites: `layers.i.*` (see [`ConvNormAct`], [`MaxPool`], [`AvgPool`]), `fork.j.*`, and
+/// `out`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]`, at least [`InceptionBranch::min_input_size`] of `[1, 1]`
@@ -316,14 +322,10 @@ pub struct InceptionBranch {
     out_channels: usize,
 }
 
-impl InceptionBranch {
-    /// Applies the branch.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for InceptionBranch {
+    type Output = Tensor<4>;
 
-    /// Applies the branch, offering its intermediate values to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         // Average pool → 1×1 conv-BN equals 1×1 conv-BN → average pool in inference mode
         // (both linear, on different axes; the pool's weights sum to one, so the bias passes
         // through): pooling after the convolution averages 4–8× fewer channels in
@@ -354,6 +356,17 @@ impl InceptionBranch {
         taps.float("out", x)
     }
 
+    /// `[N, C_in, H, W]` with `H, W` at least [`InceptionBranch::min_input_size`] of `[1, 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image(
+            "InceptionBranch input",
+            self.in_channels,
+            self.min_input_size([1, 1]),
+        )
+    }
+}
+
+impl InceptionBranch {
     /// Input channels.
     pub fn in_channels(&self) -> usize {
         self.in_channels
@@ -373,16 +386,6 @@ impl InceptionBranch {
             .map(|op| op.min_input_size(output))
             .fold(output, |a, b| [a[0].max(b[0]), a[1].max(b[1])]);
         chain_min_input_size(&self.ops, trunk_output)
-    }
-
-    /// Checks that `shape` is `[N, C_in, H, W]` with `H, W` at least the minimum.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch(
-            "InceptionBranch input",
-            shape,
-            self.in_channels,
-            self.min_input_size([1, 1]),
-        )
     }
 }
 
@@ -727,12 +730,10 @@ impl InceptionBlockConfig {
             .map(|b| b.try_init(device))
             .collect::<Result<Vec<_>>>()?;
         let concat: usize = branches.iter().map(InceptionBranch::out_channels).sum();
-        let projection = self.residual.map(|_| {
-            init::conv2d(
-                &Conv2dConfig::new([concat, in_channels], [1, 1]).with_bias(true),
-                device,
-            )
-        });
+        let projection = self
+            .residual
+            .map(|_| Conv2dConfig::new([concat, in_channels], [1, 1]).try_init(device))
+            .transpose()?;
         Ok(InceptionBlock {
             branches,
             projection,
@@ -756,7 +757,8 @@ impl InceptionBlockConfig {
 /// `branchN` is `branches.N`, its `conv2d` is `projection`.
 ///
 /// Tap sites: `branches.i.*` (see [`InceptionBranch`]), and for the residual form
-/// `projection` (the residual before scaling) and `act.mask`; `out`.
+/// `projection.*` (see [`Conv2d`]; its `out` is the residual before scaling) and
+/// `residual.activation.mask`; `out`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]`, at least [`InceptionBlock::min_input_size`] of `[1, 1]`
@@ -793,35 +795,6 @@ impl InceptionBlock {
             .rename(r"\.conv2d\.", ".projection.")
     }
 
-    /// Applies the block.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
-
-    /// Applies the block, offering its intermediate values to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
-        let outputs = self
-            .branches
-            .iter()
-            .enumerate()
-            .map(|(i, branch)| {
-                branch.forward_tapped(x.clone(), &mut taps.child(&format!("branches.{i}")))
-            })
-            .collect();
-        let concat = Tensor::cat(outputs, 1);
-        let y = match (&self.projection, self.residual) {
-            (Some(projection), Some(residual)) => {
-                let update = taps.float("projection", projection.forward(concat));
-                let sum = x + update * residual.scale;
-                residual
-                    .activation
-                    .forward_tapped(sum, &mut taps.child("act"))
-            }
-            _ => concat,
-        };
-        taps.float("out", y)
-    }
-
     /// Input channels.
     pub fn in_channels(&self) -> usize {
         self.in_channels
@@ -840,12 +813,38 @@ impl InceptionBlock {
             .map(|b| b.min_input_size(output))
             .fold([1, 1], |a, b| [a[0].max(b[0]), a[1].max(b[1])])
     }
+}
 
-    /// Checks that `shape` is `[N, C_in, H, W]` with `H, W` at least the minimum.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch(
+impl Tapped<Tensor<4>> for InceptionBlock {
+    type Output = Tensor<4>;
+
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+        let outputs = self
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, branch)| {
+                branch.forward_tapped(x.clone(), &mut taps.child(&format!("branches.{i}")))
+            })
+            .collect();
+        let concat = Tensor::cat(outputs, 1);
+        let y = match (&self.projection, self.residual) {
+            (Some(projection), Some(residual)) => {
+                let update = projection.forward_tapped(concat, &mut taps.child("projection"));
+                let sum = x + update * residual.scale;
+                residual
+                    .activation
+                    .forward_tapped(sum, &mut taps.child("residual").child("activation"))
+            }
+            _ => concat,
+        };
+        taps.float("out", y)
+    }
+
+    /// `[N, C_in, H, W]` with `H, W` at least [`InceptionBlock::min_input_size`] of `[1, 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image(
             "InceptionBlock input",
-            shape,
             self.in_channels,
             self.min_input_size([1, 1]),
         )
@@ -996,16 +995,17 @@ mod tests {
         assert_eq!(y.dims(), [2, 16, 5, 4]);
         for site in [
             "branches.0.layers.0.out",
-            "branches.1.layers.2.conv",
+            "branches.1.layers.2.conv.out",
             "branches.1.out",
-            "projection",
-            "act.mask",
+            "projection.weight",
+            "projection.out",
+            "residual.activation.mask",
             "out",
         ] {
             assert!(recorder.get(site).is_some(), "no tap site {site}");
         }
         assert_eq!(
-            recorder.get("projection").unwrap().shape(),
+            recorder.get("projection.out").unwrap().shape(),
             vec![2, 16, 5, 4]
         );
         assert!(

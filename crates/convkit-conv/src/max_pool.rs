@@ -2,10 +2,10 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::module::{max_pool2d, max_pool2d_with_indices};
-use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{Int, Tensor};
-use convkit_core::{SiteKind, Taps};
+use convkit_core::check::Dim;
+use convkit_core::{Error, InputSpec, Result, SiteKind, Tapped, Taps};
+use convkit_ops::MaxPoolOptions;
 
 /// Configuration of [`MaxPool`].
 #[derive(Config, Debug)]
@@ -22,12 +22,38 @@ pub struct MaxPoolConfig {
 
 impl MaxPoolConfig {
     /// Creates the pooling layer (it has no parameters).
+    ///
+    /// # Panics
+    /// If the configuration is invalid; [`MaxPoolConfig::try_init`] returns the error.
     pub fn init(&self) -> MaxPool {
-        MaxPool {
-            kernel_size: self.kernel_size,
-            stride: self.stride.unwrap_or(self.kernel_size),
-            padding: self.padding,
+        self.try_init()
+            .unwrap_or_else(|e| panic!("invalid MaxPool configuration: {e}"))
+    }
+
+    /// Creates the pooling layer, or says why the configuration is invalid: the window and
+    /// stride must be positive and the padding at most half the window (PyTorch's rule).
+    pub fn try_init(&self) -> Result<MaxPool> {
+        let stride = self.stride.unwrap_or(self.kernel_size);
+        if self.kernel_size == 0 || stride == 0 {
+            return Err(Error::invalid(
+                "MaxPool config",
+                "the window and the stride must be positive",
+            ));
         }
+        if 2 * self.padding > self.kernel_size {
+            return Err(Error::invalid(
+                "MaxPool config",
+                format!(
+                    "padding {} is more than half the {}-wide window",
+                    self.padding, self.kernel_size
+                ),
+            ));
+        }
+        Ok(MaxPool {
+            kernel_size: self.kernel_size,
+            stride,
+            padding: self.padding,
+        })
     }
 }
 
@@ -35,7 +61,7 @@ impl MaxPoolConfig {
 ///
 /// Output size per spatial dimension: `floor((n + 2p - k) / s) + 1`.
 ///
-/// In [`MaxPool::forward_tapped`] the argmax of every window is the tap site `indices`
+/// In [`Tapped::forward_tapped`] the argmax of every window is the tap site `indices`
 /// ([`SiteKind::PoolIndices`]): flat indices into each `(batch, channel)` plane of the input,
 /// shape `[N, C, H_out, W_out]`. The output is the input gathered at these indices, so a
 /// replaced index tensor replays another input's pooling decisions (LinearScope).
@@ -51,75 +77,34 @@ pub struct MaxPool {
 
 impl MaxPool {
     fn options(&self) -> MaxPoolOptions<2> {
-        MaxPoolOptions {
-            kernel_size: [self.kernel_size; 2],
-            stride: [self.stride; 2],
-            padding: [(self.padding, self.padding); 2],
-            dilation: [1, 1],
-            ceil_mode: false,
-        }
-    }
-
-    /// Pools `x`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [n, c, h, w] = x.dims();
-        let k = self.kernel_size;
-        let tiles = k == self.stride && self.padding == 0 && k > 0 && h >= k && w >= k;
-        if tiles && !x.device().is_autodiff() {
-            // Non-overlapping windows without gradients: a reshape to [N, C, H/k, k, W/k, k]
-            // and two `max_dim`s, twice as fast as burn-flex's pooling kernel (5.5 against
-            // 10.4 ms on 128x16x28x28); under autodiff `max_dim`'s backward is slower, so
-            // training keeps burn's op.
-            let (ho, wo) = (h / k, w / k);
-            let windows: Tensor<6> = x
-                .slice([0..n, 0..c, 0..ho * k, 0..wo * k])
-                .reshape([n, c, ho, k, wo, k]);
-            return windows.max_dim(5).max_dim(3).reshape([n, c, ho, wo]);
-        }
-        max_pool2d(x, self.options())
-    }
-
-    /// Pools `x`, exposing the argmax indices as the tap site `indices`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
-        if !taps.wants("indices", SiteKind::PoolIndices) {
-            return self.forward(x);
-        }
-        let (_, indices) = max_pool2d_with_indices(x.clone(), self.options());
-        let indices: Tensor<4, Int> = taps.tap("indices", SiteKind::PoolIndices, indices);
-        gather_planes(x, indices)
+        MaxPoolOptions::new([self.kernel_size; 2])
+            .with_stride([self.stride; 2])
+            .with_padding([self.padding; 2])
     }
 }
 
-/// `out[n, c, i, j] = x[n, c].flatten()[indices[n, c, i, j]]`.
-fn gather_planes(x: Tensor<4>, indices: Tensor<4, Int>) -> Tensor<4> {
-    let [n, c, h, w] = x.dims();
-    let [_, _, ho, wo] = indices.dims();
-    let flat = x.reshape([n, c, h * w]);
-    let idx = indices.reshape([n, c, ho * wo]);
-    flat.gather(2, idx).reshape([n, c, ho, wo])
-}
+impl Tapped<Tensor<4>> for MaxPool {
+    type Output = Tensor<4>;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use burn::tensor::{Device, Distribution};
+    /// Pools `x` ([`convkit_ops::max_pool2d`]); when the site `indices` is wanted, pools by
+    /// gathering `x` at the argmax indices the taps return.
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+        let out = if taps.wants("indices", SiteKind::PoolIndices) {
+            let (_, indices) = convkit_ops::max_pool2d_with_indices(x.clone(), self.options());
+            let indices: Tensor<4, Int> = taps.tap("indices", SiteKind::PoolIndices, indices);
+            convkit_ops::gather_planes(x, indices)
+        } else {
+            convkit_ops::max_pool2d(x, self.options())
+        };
+        taps.float("out", out)
+    }
 
-    #[test]
-    fn tiled_inference_path_equals_burns_pooling() {
-        let device = Device::default();
-        for k in 1..=3 {
-            for (h, w) in [(k, k), (7, 5), (8, 9), (13, 4)] {
-                if h < k || w < k {
-                    continue;
-                }
-                let pool = MaxPoolConfig::new(k).init();
-                let x = convkit_core::random::tensor([2, 3, h, w], Distribution::Default, &device);
-                let fast = pool.forward(x.clone());
-                let reference = max_pool2d(x, pool.options());
-                assert_eq!(fast.dims(), reference.dims(), "k={k} {h}x{w}");
-                let diff = (fast - reference).abs().max().into_scalar::<f32>();
-                assert_eq!(diff, 0.0, "k={k} {h}x{w}");
-            }
-        }
+    /// `[N, C, H, W]` with the window fitting in the padded input.
+    fn input_spec(&self) -> InputSpec {
+        let reach = self.kernel_size.saturating_sub(2 * self.padding).max(1);
+        InputSpec::new(
+            "MaxPool input",
+            vec![Dim::Any, Dim::Any, Dim::AtLeast(reach), Dim::AtLeast(reach)],
+        )
     }
 }

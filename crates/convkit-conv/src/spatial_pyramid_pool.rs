@@ -4,9 +4,8 @@ use std::ops::Range;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::{Int, Tensor, TensorData};
-use convkit_core::check::{Dim, check_shape};
-use convkit_core::{Error, Result, Taps};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use convkit_core::{Error, InputSpec, Result, SiteKind, Tapped, Taps};
 use serde::{Deserialize, Serialize};
 
 /// The pooling applied in every bin of a [`SpatialPyramidPool`].
@@ -102,7 +101,10 @@ impl SpatialPyramidPoolConfig {
 /// with the pooling matrix. Both are differentiable (training works; the gradient of a
 /// maximum goes to its pixel, as in PyTorch).
 ///
-/// Tap site: `out`.
+/// Tap sites: with max pooling, `levels.{i}.indices` for the `i`-th configured level
+/// ([`SiteKind::PoolIndices`], `[N·C, n²]` flat pixel indices into each `H × W` plane: the
+/// bins' argmaxes, computed only when wanted; the level is then the input gathered there, so
+/// replaying them freezes the pooling), and `out`.
 ///
 /// # Shapes
 /// - input `[N, C, H, W]` with `H, W >= 1`
@@ -124,30 +126,6 @@ impl SpatialPyramidPool {
         (0..bins)
             .map(|i| i * size / bins..((i + 1) * size).div_ceil(bins))
             .collect()
-    }
-
-    /// Pools `x` into the fixed-length pyramid vector.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
-
-    /// Pools `x`, offering the output to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
-        let [n, c, h, w] = x.dims();
-        // One row per (sample, channel) plane: burn's 2-D gathers and matmuls are its fastest.
-        let planes = x.reshape([n * c, h * w]);
-        let pooled = match self.pool {
-            PoolKind::Max => self.max_levels(planes, [h, w]),
-            PoolKind::Average => self.average_levels(planes, [h, w]),
-        };
-        let flat = pooled
-            .into_iter()
-            .map(|level| {
-                let bins = level.dims()[1];
-                level.reshape([n, c * bins])
-            })
-            .collect();
-        taps.float("out", Tensor::cat(flat, 1))
     }
 
     /// Every level's averages `[N·C, level²]`, in the configured order, from one matmul of
@@ -182,6 +160,46 @@ impl SpatialPyramidPool {
                 let part = pooled.clone().narrow(1, offset, level * level);
                 offset += level * level;
                 part
+            })
+            .collect()
+    }
+
+    /// Every level's maxima `[N·C, level²]`, in the configured order, from the argmaxes
+    /// the taps return for the sites `levels.{i}.indices`.
+    fn max_levels_tapped(
+        &self,
+        planes: Tensor<2>,
+        [h, w]: [usize; 2],
+        taps: &mut Taps<'_>,
+    ) -> Vec<Tensor<2>> {
+        let [planes_len, _] = planes.dims();
+        self.levels
+            .iter()
+            .enumerate()
+            .map(|(i, &level)| {
+                let (table, [kh, kw]) = Self::window_table(h, w, level, &planes.device());
+                let windows = table.dims()[0];
+                let slots = planes
+                    .clone()
+                    .select(1, table.clone())
+                    .reshape([planes_len, level * level, kh * kw])
+                    .argmax(2)
+                    .reshape([planes_len, level * level]);
+                // Window slot → position in the table → pixel of the plane.
+                let offsets = Tensor::<1, Int>::arange(0..windows as i64, &planes.device())
+                    .reshape([level * level, kh * kw])
+                    .narrow(1, 0, 1)
+                    .reshape([1, level * level]);
+                let positions = (slots + offsets).flatten::<1>(0, 1);
+                let indices = table
+                    .select(0, positions)
+                    .reshape([planes_len, level * level]);
+                let indices = taps.tap(
+                    &format!("levels.{i}.indices"),
+                    SiteKind::PoolIndices,
+                    indices,
+                );
+                planes.clone().gather(1, indices)
             })
             .collect()
     }
@@ -239,6 +257,23 @@ impl SpatialPyramidPool {
     /// plane.
     fn gather_max(planes: Tensor<2>, [h, w]: [usize; 2], level: usize) -> Tensor<2> {
         let [planes_len, _] = planes.dims();
+        let (table, [kh, kw]) = Self::window_table(h, w, level, &planes.device());
+        planes
+            .select(1, table)
+            .reshape([planes_len, level * level, kh * kw])
+            .max_dim(2)
+            .reshape([planes_len, level * level])
+    }
+
+    /// The pixels of every bin of `level` on an `h × w` plane, each bin padded to the largest
+    /// bin's `kh × kw` window by repeating one of its own pixels: flat plane indices
+    /// `[level² · kh · kw]`, bin by bin, and `[kh, kw]`.
+    fn window_table(
+        h: usize,
+        w: usize,
+        level: usize,
+        device: &Device,
+    ) -> (Tensor<1, Int>, [usize; 2]) {
         let rows = Self::bins(h, level);
         let cols = Self::bins(w, level);
         let kh = rows.iter().map(|r| r.len()).max().unwrap_or(1);
@@ -256,12 +291,10 @@ impl SpatialPyramidPool {
             }
         }
         let len = index.len();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [len]), &planes.device());
-        planes
-            .select(1, index)
-            .reshape([planes_len, level * level, kh * kw])
-            .max_dim(2)
-            .reshape([planes_len, level * level])
+        (
+            Tensor::from_data(TensorData::new(index, [len]), device),
+            [kh, kw],
+        )
     }
 
     /// Channels of the feature map.
@@ -278,18 +311,35 @@ impl SpatialPyramidPool {
     pub fn output_len(&self) -> usize {
         self.channels * self.levels.iter().map(|l| l * l).sum::<usize>()
     }
+}
 
-    /// Checks that `shape` is `[N, C, H >= 1, W >= 1]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_shape(
-            "SpatialPyramidPool input",
-            shape,
-            &[
-                Dim::Any,
-                Dim::Exact(self.channels),
-                Dim::AtLeast(1),
-                Dim::AtLeast(1),
-            ],
-        )
+impl Tapped<Tensor<4>> for SpatialPyramidPool {
+    type Output = Tensor<2>;
+
+    /// Pools `x` into the fixed-length pyramid vector.
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
+        let [n, c, h, w] = x.dims();
+        // One row per (sample, channel) plane: burn's 2-D gathers and matmuls are its fastest.
+        let planes = x.reshape([n * c, h * w]);
+        let decisions_wanted = (0..self.levels.len())
+            .any(|i| taps.wants(&format!("levels.{i}.indices"), SiteKind::PoolIndices));
+        let pooled = match self.pool {
+            PoolKind::Max if decisions_wanted => self.max_levels_tapped(planes, [h, w], taps),
+            PoolKind::Max => self.max_levels(planes, [h, w]),
+            PoolKind::Average => self.average_levels(planes, [h, w]),
+        };
+        let flat = pooled
+            .into_iter()
+            .map(|level| {
+                let bins = level.dims()[1];
+                level.reshape([n, c * bins])
+            })
+            .collect();
+        taps.float("out", Tensor::cat(flat, 1))
+    }
+
+    /// `[N, C, H >= 1, W >= 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("SpatialPyramidPool input", self.channels, [1, 1])
     }
 }

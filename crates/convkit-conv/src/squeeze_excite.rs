@@ -15,36 +15,17 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
-use convkit_core::check::{Dim, check_shape};
-use convkit_core::{Error, KeyMap, Result, Taps, init};
+use convkit_core::{Error, InputSpec, KeyMap, Result, SiteKind, Tapped, Taps};
 use serde::{Deserialize, Serialize};
 
-use crate::Activation;
-
-/// `[N, C, >= 1, >= 1]`: the input every squeeze-excite block accepts.
-fn check_feature_map(what: &str, shape: &[usize], channels: usize) -> Result<()> {
-    check_shape(
-        what,
-        shape,
-        &[
-            Dim::Any,
-            Dim::Exact(channels),
-            Dim::AtLeast(1),
-            Dim::AtLeast(1),
-        ],
-    )
-}
+use crate::{Activation, Conv2d, Conv2dConfig};
 
 /// A 1×1 convolution with bias (the squeeze-excite "fully connected" layers, written as
 /// convolutions as in smp and timm so that PyTorch weights load unchanged).
 fn pointwise(in_channels: usize, out_channels: usize, device: &Device) -> Conv2d {
-    init::conv2d(
-        &Conv2dConfig::new([in_channels, out_channels], [1, 1]).with_bias(true),
-        device,
-    )
+    Conv2dConfig::new([in_channels, out_channels], [1, 1]).init(device)
 }
 
 /// Configuration of [`ChannelSqueezeExcite`].
@@ -108,7 +89,8 @@ impl ChannelSqueezeExciteConfig {
 /// `cSE = Sequential(AdaptiveAvgPool2d(1), Conv2d(C, C // r, 1), ReLU(), Conv2d(C // r, C, 1),
 /// Sigmoid())`.
 ///
-/// Tap sites: `act.mask` (the bottleneck ReLU), `gate` (`[N, C, 1, 1]`) and `out`.
+/// Tap sites: `reduce.*` and `expand.*` (see [`Conv2d`]), `activation.mask` (the bottleneck
+/// ReLU), `gate` (`[N, C, 1, 1]`, [`SiteKind::Gate`]) and `out`.
 ///
 /// # Shapes
 /// - input `[N, C, H, W]`, output `[N, C, H, W]`.
@@ -125,38 +107,42 @@ pub struct ChannelSqueezeExcite {
     channels: usize,
 }
 
-impl ChannelSqueezeExcite {
-    /// Recalibrates `x`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for ChannelSqueezeExcite {
+    type Output = Tensor<4>;
 
-    /// Recalibrates `x`, offering the gate and the output to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let gate = self.gate_tapped(x.clone(), taps);
         taps.float("out", x * gate)
     }
 
+    /// `[N, C, H >= 1, W >= 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("ChannelSqueezeExcite input", self.channels, [1, 1])
+    }
+}
+
+impl ChannelSqueezeExcite {
     /// The channel gate `[N, C, 1, 1]` of `x`, offered to `taps` as `gate` (with the
-    /// bottleneck's `act.mask`).
+    /// bottleneck's sites).
     pub fn gate_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let [n, c, h, w] = x.dims();
         // One reduction over H·W, as PyTorch's adaptive average pool does.
         let squeezed = x.reshape([n, c, h * w]).mean_dim(2).reshape([n, c, 1, 1]);
+        let reduced = self
+            .reduce
+            .forward_tapped(squeezed, &mut taps.child("reduce"));
         let hidden = self
             .activation
-            .forward_tapped(self.reduce.forward(squeezed), &mut taps.child("act"));
-        taps.float("gate", sigmoid(self.expand.forward(hidden)))
+            .forward_tapped(reduced, &mut taps.child("activation"));
+        let expanded = self
+            .expand
+            .forward_tapped(hidden, &mut taps.child("expand"));
+        taps.tap("gate", SiteKind::Gate, sigmoid(expanded))
     }
 
     /// Channels of the feature map.
     pub fn channels(&self) -> usize {
         self.channels
-    }
-
-    /// Checks that `shape` is `[N, C, H >= 1, W >= 1]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_feature_map("ChannelSqueezeExcite input", shape, self.channels)
     }
 }
 
@@ -205,7 +191,8 @@ impl SpatialSqueezeExciteConfig {
 /// Spatial and Channel Squeeze & Excitation", Roy et al., 2018). Matches the `sSE` branch of
 /// smp's `SCSEModule`, `x * sSE(x)` with `sSE = Sequential(Conv2d(C, 1, 1), Sigmoid())`.
 ///
-/// Tap sites: `gate` (`[N, 1, H, W]`) and `out`.
+/// Tap sites: `conv.*` (see [`Conv2d`]), `gate` (`[N, 1, H, W]`, [`SiteKind::Gate`]) and
+/// `out`.
 ///
 /// # Shapes
 /// - input `[N, C, H, W]`, output `[N, C, H, W]`.
@@ -217,31 +204,31 @@ pub struct SpatialSqueezeExcite {
     channels: usize,
 }
 
-impl SpatialSqueezeExcite {
-    /// Recalibrates `x`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for SpatialSqueezeExcite {
+    type Output = Tensor<4>;
 
-    /// Recalibrates `x`, offering the gate and the output to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let gate = self.gate_tapped(x.clone(), taps);
         taps.float("out", x * gate)
     }
 
-    /// The spatial gate `[N, 1, H, W]` of `x`, offered to `taps` as `gate`.
+    /// `[N, C, H >= 1, W >= 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("SpatialSqueezeExcite input", self.channels, [1, 1])
+    }
+}
+
+impl SpatialSqueezeExcite {
+    /// The spatial gate `[N, 1, H, W]` of `x`, offered to `taps` as `gate` (with the
+    /// convolution's sites).
     pub fn gate_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
-        taps.float("gate", sigmoid(self.conv.forward(x)))
+        let squeezed = self.conv.forward_tapped(x, &mut taps.child("conv"));
+        taps.tap("gate", SiteKind::Gate, sigmoid(squeezed))
     }
 
     /// Channels of the feature map.
     pub fn channels(&self) -> usize {
         self.channels
-    }
-
-    /// Checks that `shape` is `[N, C, H >= 1, W >= 1]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_feature_map("SpatialSqueezeExcite input", shape, self.channels)
     }
 }
 
@@ -311,8 +298,10 @@ impl SpatialChannelSqueezeExciteConfig {
 /// [`SeAggregation::Add`] it is smp's `SCSEModule` (parameter names in
 /// [`SpatialChannelSqueezeExcite::pytorch_keys`]).
 ///
-/// Tap sites: `cse.act.mask`, `cse.gate` (`[N, C, 1, 1]`), `sse.gate` (`[N, 1, H, W]`) and
-/// `out`.
+/// Tap sites: `cse.*` (see [`ChannelSqueezeExcite`]; its gate `[N, C, 1, 1]`), `sse.*` (see
+/// [`SpatialSqueezeExcite`]; its gate `[N, 1, H, W]`), `aggregation.mask` (max-out: 1 where
+/// the channel branch wins, [`SiteKind::ReluMask`]) or `aggregation.out` (multiply: a product
+/// of two maps, [`SiteKind::Nonlinear`]), and `out`.
 ///
 /// # Shapes
 /// - input `[N, C, H, W]`
@@ -328,14 +317,10 @@ pub struct SpatialChannelSqueezeExcite {
     pub aggregation: SeAggregation,
 }
 
-impl SpatialChannelSqueezeExcite {
-    /// Recalibrates `x`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for SpatialChannelSqueezeExcite {
+    type Output = Tensor<4>;
 
-    /// Recalibrates `x`, offering both gates and the output to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let channel_gate = self.cse.gate_tapped(x.clone(), &mut taps.child("cse"));
         let spatial_gate = self.sse.gate_tapped(x.clone(), &mut taps.child("sse"));
         // With c = x·g_c and s = x·g_s:
@@ -346,12 +331,18 @@ impl SpatialChannelSqueezeExcite {
             // `s + relu(c - s)`: passes that reuse their buffers, about three times faster on
             // the CPU backend than `max_pair` (a comparison mask, then a select). At ties
             // (e.g. x = 0 after a ReLU) the gradient goes to `s`; PyTorch's `torch.maximum`
-            // splits it evenly. Both are valid subgradients.
+            // splits it evenly. Both are valid subgradients. The ReLU's mask is the site
+            // `aggregation.mask`.
             SeAggregation::Max => {
                 let by_pixel = x.clone() * spatial_gate;
-                by_pixel.clone() + relu(x * channel_gate - by_pixel)
+                let excess = x * channel_gate - by_pixel.clone();
+                by_pixel + Activation::Relu.forward_tapped(excess, &mut taps.child("aggregation"))
             }
-            SeAggregation::Multiply => (x.clone() * channel_gate) * (x * spatial_gate),
+            SeAggregation::Multiply => taps.child("aggregation").tap(
+                "out",
+                SiteKind::Nonlinear,
+                (x.clone() * channel_gate) * (x * spatial_gate),
+            ),
             SeAggregation::Concat => {
                 Tensor::cat(vec![x.clone() * channel_gate, x * spatial_gate], 1)
             }
@@ -359,6 +350,13 @@ impl SpatialChannelSqueezeExcite {
         taps.float("out", out)
     }
 
+    /// `[N, C, H >= 1, W >= 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("SpatialChannelSqueezeExcite input", self.channels(), [1, 1])
+    }
+}
+
+impl SpatialChannelSqueezeExcite {
     /// Channels of the input.
     pub fn channels(&self) -> usize {
         self.cse.channels()
@@ -370,11 +368,6 @@ impl SpatialChannelSqueezeExcite {
             SeAggregation::Concat => 2 * self.channels(),
             _ => self.channels(),
         }
-    }
-
-    /// Checks that `shape` is `[N, C, H >= 1, W >= 1]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_feature_map("SpatialChannelSqueezeExcite input", shape, self.channels())
     }
 
     /// The mapping from smp's `SCSEModule` `state_dict` keys to this block's paths:

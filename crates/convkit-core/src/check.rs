@@ -14,6 +14,8 @@ pub enum Dim {
     Exact(usize),
     /// At least this size.
     AtLeast(usize),
+    /// A positive multiple of this size.
+    MultipleOf(usize),
 }
 
 impl std::fmt::Display for Dim {
@@ -22,6 +24,7 @@ impl std::fmt::Display for Dim {
             Dim::Any => write!(f, "_"),
             Dim::Exact(n) => write!(f, "{n}"),
             Dim::AtLeast(n) => write!(f, ">={n}"),
+            Dim::MultipleOf(n) => write!(f, "{n}·k"),
         }
     }
 }
@@ -32,6 +35,15 @@ impl Dim {
             Dim::Any => true,
             Dim::Exact(m) => n == m,
             Dim::AtLeast(m) => n >= m,
+            Dim::MultipleOf(m) => n > 0 && m > 0 && n.is_multiple_of(m),
+        }
+    }
+
+    /// The smallest size this dimension accepts.
+    pub fn minimum(self) -> usize {
+        match self {
+            Dim::Any => 0,
+            Dim::Exact(m) | Dim::AtLeast(m) | Dim::MultipleOf(m) => m,
         }
     }
 }
@@ -104,6 +116,19 @@ mod tests {
             err.to_string(),
             "input: expected shape [_, 3, _, _], got [3, 8, 8]"
         );
+    }
+
+    #[test]
+    fn multiples_are_positive() {
+        let p = [Dim::MultipleOf(8)];
+        assert!(check_shape("x", &[16], &p).is_ok());
+        for bad in [0, 12] {
+            let err = check_shape("x", &[bad], &p).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("x: expected shape [8·k], got [{bad}]")
+            );
+        }
     }
 
     #[test]

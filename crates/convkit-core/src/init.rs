@@ -1,28 +1,27 @@
-//! burn's layers, initialised from the calling thread's seeded stream ([`crate::random`]).
+//! Parameters initialised from the calling thread's seeded stream ([`crate::random`]).
 //!
-//! `Conv2dConfig::init` and friends draw their weights from burn's process-wide generator when
-//! a parameter is first used, so two models built in one process interfere (see
-//! [`crate::random`]). The functions here build the same layers with the same distributions
-//! (burn's initializer formulas and fan computations, which follow PyTorch's defaults), but
-//! each parameter takes a sub-seed from this thread's stream when the layer is built and
-//! generates its values from that sub-seed alone, lazily on first use as burn does. Every
-//! convkit block builds its burn layers through these functions.
+//! burn-nn's `Initializer::init_with` draws from burn's process-wide generator when a
+//! parameter is first used, so two models built in one process interfere (see
+//! [`crate::random`]). [`param`] keeps burn's initializers and formulas (which follow
+//! PyTorch's defaults) but gives each parameter a sub-seed taken from this thread's stream when
+//! the layer is built, and generates the values from that sub-seed alone, lazily on first use
+//! as burn does. Every convkit layer creates its parameters through it.
 //!
 //! ```
-//! use burn::nn::conv::Conv2dConfig;
-//! use burn::tensor::Device;
+//! use burn::nn::Initializer;
+//! use burn::tensor::{Device, Tensor};
 //! use convkit_core::{init, random};
 //!
 //! let device = Device::flex();
-//! let config = Conv2dConfig::new([3, 8], [3, 3]);
-//! let a = random::with_seed(1, || init::conv2d(&config, &device));
-//! let b = random::with_seed(1, || init::conv2d(&config, &device));
-//! assert_eq!(a.weight.val().into_data(), b.weight.val().into_data());
+//! let kaiming = Initializer::KaimingUniform { gain: 1.0, fan_out_only: false };
+//! let draw = || init::param::<2>(&kaiming, [4, 3], Some(3), None, &device);
+//! let a = random::with_seed(1, draw);
+//! let b = random::with_seed(1, draw);
+//! assert_eq!(a.val().into_data(), b.val().into_data());
 //! ```
 
 use burn::module::{Param, ParamId};
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{Initializer, Linear, LinearConfig, LinearLayout};
+use burn::nn::Initializer;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 use crate::random;
@@ -58,95 +57,6 @@ pub fn param<const D: usize>(
         true,
         shape.into(),
     )
-}
-
-/// `Conv2dConfig::init`, seeded from this thread's stream.
-///
-/// # Panics
-/// As `Conv2dConfig::init`: when the channels are not divisible by the groups.
-pub fn conv2d(config: &Conv2dConfig, device: &Device) -> Conv2d {
-    let [c_in, c_out] = config.channels;
-    let k: usize = config.kernel_size.iter().product();
-    let (fan_in, fan_out) = (c_in / config.groups * k, c_out / config.groups * k);
-    let mut conv = config.init(device);
-    let [kh, kw] = config.kernel_size;
-    conv.weight = param(
-        &config.initializer,
-        [c_out, c_in / config.groups, kh, kw],
-        Some(fan_in),
-        Some(fan_out),
-        device,
-    );
-    conv.bias = config.bias.then(|| {
-        param(
-            &config.initializer,
-            [c_out],
-            Some(fan_in),
-            Some(fan_out),
-            device,
-        )
-    });
-    conv
-}
-
-/// `ConvTranspose2dConfig::init`, seeded from this thread's stream. As in burn and PyTorch,
-/// the fan-in of a transposed convolution is `out_channels / groups · kh · kw`.
-///
-/// # Panics
-/// As `ConvTranspose2dConfig::init`: when the channels are not divisible by the groups.
-pub fn conv_transpose2d(config: &ConvTranspose2dConfig, device: &Device) -> ConvTranspose2d {
-    let [c_in, c_out] = config.channels;
-    let [kh, kw] = config.kernel_size;
-    let fan_in = c_out / config.groups * kh * kw;
-    let mut conv = config.init(device);
-    conv.weight = param(
-        &config.initializer,
-        [c_in, c_out / config.groups, kh, kw],
-        Some(fan_in),
-        None,
-        device,
-    );
-    conv.bias = config
-        .bias
-        .then(|| param(&config.initializer, [c_out], Some(fan_in), None, device));
-    conv
-}
-
-/// `LinearConfig::init`, seeded from this thread's stream (both weight layouts).
-pub fn linear(config: &LinearConfig, device: &Device) -> Linear {
-    let (d_in, d_out) = (config.d_input, config.d_output);
-    let mut linear = config.init(device);
-    linear.weight = match config.layout {
-        LinearLayout::Row => param(
-            &config.initializer,
-            [d_in, d_out],
-            Some(d_in),
-            Some(d_out),
-            device,
-        ),
-        // As burn: drawn as [d_out, d_in] (with the fans in that order), used transposed, and
-        // transposed back when saved and loaded.
-        LinearLayout::Col => param(
-            &config.initializer,
-            [d_out, d_in],
-            Some(d_out),
-            Some(d_in),
-            device,
-        )
-        .init_mapper(|t| t.transpose())
-        .save_mapper(|t| t.transpose())
-        .load_mapper(|t| t.transpose()),
-    };
-    linear.bias = config.bias.then(|| {
-        param(
-            &config.initializer,
-            [d_out],
-            Some(d_in),
-            Some(d_out),
-            device,
-        )
-    });
-    linear
 }
 
 /// What to draw for one parameter: burn-nn's `Initializer::init_tensor`, host-side.
@@ -265,48 +175,16 @@ mod tests {
     }
 
     #[test]
-    fn layers_keep_burns_shapes_and_bounds() {
+    fn values_depend_on_the_seed_and_construction_order_only() {
         let device = Device::flex();
-        random::seed(3);
-        let conv = conv2d(&Conv2dConfig::new([4, 6], [3, 2]).with_groups(2), &device);
-        let reference = Conv2dConfig::new([4, 6], [3, 2])
-            .with_groups(2)
-            .init(&device);
-        assert_eq!(conv.weight.dims(), reference.weight.dims());
-        // Kaiming uniform with gain 1/sqrt(3): U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in 2·6.
-        let bound = 1.0 / 12f32.sqrt();
-        assert!(values(&conv.weight).iter().all(|v| v.abs() <= bound));
-        assert!(
-            values(conv.bias.as_ref().unwrap())
-                .iter()
-                .all(|v| v.abs() <= bound)
-        );
-
-        let up = conv_transpose2d(&ConvTranspose2dConfig::new([6, 4], [2, 2]), &device);
-        assert_eq!(up.weight.dims(), [6, 4, 2, 2]);
-        let bound = 1.0 / 16f32.sqrt();
-        assert!(values(&up.weight).iter().all(|v| v.abs() <= bound));
-
-        // burn's column layout passes d_output as the fan-in.
-        for (layout, fan_in) in [(LinearLayout::Row, 5.0f32), (LinearLayout::Col, 3.0)] {
-            let config = LinearConfig::new(5, 3).with_layout(layout);
-            let ours = linear(&config, &device);
-            let theirs = config.init(&device);
-            assert_eq!(ours.weight.dims(), theirs.weight.dims(), "{layout:?}");
-            let x = Tensor::<2>::ones([2, 5], &device);
-            assert_eq!(ours.forward(x.clone()).dims(), [2, 3]);
-            let bound = 1.0 / fan_in.sqrt();
-            assert!(values(&ours.weight).iter().all(|v| v.abs() <= bound));
-        }
-    }
-
-    #[test]
-    fn values_depend_on_the_seed_and_structure_only() {
-        let device = Device::flex();
+        let kaiming = Initializer::KaimingUniform {
+            gain: 1.0 / 3f64.sqrt(),
+            fan_out_only: false,
+        };
         let build = |seed| {
             random::with_seed(seed, || {
-                let a = conv2d(&Conv2dConfig::new([3, 4], [3, 3]), &device);
-                let b = linear(&LinearConfig::new(4, 2), &device);
+                let a: Param<Tensor<4>> = param(&kaiming, [4, 3, 3, 3], Some(27), None, &device);
+                let b: Param<Tensor<2>> = param(&kaiming, [4, 2], Some(4), None, &device);
                 (a, b)
             })
         };
@@ -316,14 +194,16 @@ mod tests {
         // reseeded in between: nothing of that reaches the values.
         let (w2, l2) = std::thread::spawn(move || {
             Device::flex().seed(123);
-            (values(&b2.weight), values(&a2.weight))
+            (values(&b2), values(&a2))
         })
         .join()
         .unwrap();
-        assert_eq!(values(&a1.weight), l2);
-        assert_eq!(values(&b1.weight), w2);
+        assert_eq!(values(&a1), l2);
+        assert_eq!(values(&b1), w2);
+        // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with gain 1/sqrt(3).
+        assert!(values(&a1).iter().all(|v| v.abs() <= 1.0 / 27f32.sqrt()));
         let (a3, _) = build(10);
-        assert_ne!(values(&a1.weight), values(&a3.weight));
+        assert_ne!(values(&a1), values(&a3));
     }
 
     #[test]

@@ -14,8 +14,11 @@
 //!   layers initialised from it, so that a seed fixes a model and a training run whatever else
 //!   runs in the process (burn's own generator is process-wide).
 //! - [`error`]: the [`Error`] type every fallible convkit API returns.
-//! - [`model`]: traits shared by models ([`ImageClassifier`]), so training, evaluation and
-//!   interpretability code works on any model.
+//! - [`tapped`]: [`Tapped`], the one forward surface of every block and model
+//!   (`forward_tapped` and a declared [`InputSpec`] give `forward`, `check_input`,
+//!   `try_forward`).
+//! - [`model`]: task traits on top of it ([`ImageClassifier`], [`ImageSegmenter`]), so
+//!   training, evaluation and interpretability code works on any model.
 //! - [`check`]: input-shape checks shared by blocks and models, returning typed errors.
 //! - [`weights`]: importing PyTorch `state_dict`s saved as safetensors, with key remapping and
 //!   errors that name every missing, unexpected or mis-shaped key.
@@ -41,14 +44,16 @@ pub mod init;
 pub mod model;
 pub mod random;
 pub mod tap;
+pub mod tapped;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod weights;
 
 pub use device::{Backend, DeviceSpec};
 pub use error::{Error, Result};
-pub use model::ImageClassifier;
+pub use model::{ImageClassifier, ImageSegmenter};
 pub use tap::{Site, SiteKind, Tap, TapTensor, Taps};
+pub use tapped::{InputSpec, Shaped, Tapped};
 pub use weights::{KeyMap, WeightReport};
 
 /// burn, re-exported so that downstream crates and users build against the exact version

@@ -30,18 +30,48 @@ use burn::tensor::{Int, Tensor};
 use crate::{Error, Result};
 
 /// What a tap site carries.
+///
+/// New kinds may be added as blocks arrive (the enum is `#[non_exhaustive]`): match with a
+/// wildcard arm, and ask [`SiteKind::is_decision`] / [`SiteKind::is_unfreezable`] rather than
+/// listing kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SiteKind {
-    /// A feature map or other activation (a block's output, a layer's output).
+    /// A feature map or other activation (a block's or a layer's output).
     Activation,
+    /// A model's final output before any softmax.
+    Logits,
+    /// A layer's weight as the layer is about to use it (path `<layer>.weight`, the
+    /// parameter's own path); replacing it (fake quantization) changes this pass only.
+    Weight,
     /// The 0/1 float mask of a ReLU, `x > 0`; the ReLU's output is `x * mask`.
     /// Replacing it replays another input's gating (LinearScope).
     ReluMask,
     /// The flat per-channel argmax indices (int) of a max pool, as returned by burn's
     /// `max_pool2d_with_indices`; the pool's output gathers the input at these indices.
     PoolIndices,
-    /// A model's final output before any softmax.
-    Logits,
+    /// A multiplicative gate computed from the input (a squeeze-excitation sigmoid): the
+    /// block's output is its input times the gate, so a replayed gate is a fixed scale.
+    Gate,
+    /// The output of a non-linearity that has no decision to freeze (GELU, SiLU, softmax):
+    /// a model with such a site is not piecewise linear.
+    Nonlinear,
+}
+
+impl SiteKind {
+    /// Whether the site is a decision of a non-linear unit that, replayed from another input,
+    /// makes the unit linear: a ReLU mask, a max-pool argmax, a gate.
+    pub fn is_decision(self) -> bool {
+        matches!(
+            self,
+            SiteKind::ReluMask | SiteKind::PoolIndices | SiteKind::Gate
+        )
+    }
+
+    /// Whether the site is a non-linearity that no recorded decision can freeze.
+    pub fn is_unfreezable(self) -> bool {
+        self == SiteKind::Nonlinear
+    }
 }
 
 /// A tap site: where in the model, and what kind of value.
@@ -257,6 +287,14 @@ impl<'a> Taps<'a> {
         Tensor<D>: Tappable,
     {
         self.tap(name, SiteKind::Activation, value)
+    }
+
+    /// Shorthand for [`Taps::tap`] with [`SiteKind::Weight`].
+    pub fn weight<const D: usize>(&mut self, name: &str, value: Tensor<D>) -> Tensor<D>
+    where
+        Tensor<D>: Tappable,
+    {
+        self.tap(name, SiteKind::Weight, value)
     }
 
     /// The first invalid replacement made during the pass, if any.

@@ -6,12 +6,13 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor};
-use convkit_core::{Error, ImageClassifier, Result, random};
-use convkit_data::{Batcher, DataLoader, Dataset, ImageBatch};
+use convkit_core::{Error, ImageClassifier, ImageSegmenter, Result, random};
+use convkit_data::{Batcher, DataLoader, Dataset, ImageBatch, SegmentationBatch};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::loss::mismatch;
+use crate::segmentation::pixel_rows;
 use crate::{Loss, LrSchedule, OptimizerKind, Output, Target};
 
 /// A model the loop can train on batches of type `B`.
@@ -23,8 +24,18 @@ pub trait Supervised<B>: Module + Clone {
 impl<M: ImageClassifier> Supervised<ImageBatch> for M {
     fn forward_batch(&self, batch: ImageBatch) -> Output {
         Output {
-            output: self.logits(batch.images),
+            output: self.forward(batch.images),
             target: Target::Classes(batch.targets),
+        }
+    }
+}
+
+/// Segmenters train on pixel masks: each pixel's logits are one row of the output.
+impl<M: ImageSegmenter> Supervised<SegmentationBatch> for M {
+    fn forward_batch(&self, batch: SegmentationBatch) -> Output {
+        Output {
+            output: pixel_rows(self.forward(batch.images)),
+            target: Target::Mask(batch.masks),
         }
     }
 }

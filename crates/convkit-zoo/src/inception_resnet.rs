@@ -4,17 +4,18 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{
     Activation, BatchNorm, BatchNormConfig, BranchOp, ConvNormAct, ConvNormActConfig, Dropout,
     DropoutConfig, INCEPTION_NORM_EPS, InceptionBlock, InceptionBlockConfig, InceptionBranch,
-    InceptionBranchConfig, InceptionResidual, Padding,
+    InceptionBranchConfig, InceptionResidual, Linear, LinearConfig, Padding,
 };
-use convkit_core::check::check_image_batch;
+use convkit_core::check::Dim;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps, init};
+use convkit_core::{Error, ImageClassifier, InputSpec, KeyMap, Result, SiteKind, Tapped, Taps};
 use serde::{Deserialize, Serialize};
+
+use crate::classifier::{Entry, Parity, Registered};
 
 /// Which Inception-ResNet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,19 +100,38 @@ pub struct InceptionResNetConfig {
 }
 
 impl InceptionResNetConfig {
-    /// Creates the model with burn's default initialization.
+    /// Creates the model (weights drawn from the calling thread's seeded stream).
+    ///
+    /// # Panics
+    /// If the configuration is invalid; [`InceptionResNetConfig::try_init`] returns the error.
     pub fn init(&self, device: &Device) -> InceptionResNet {
+        self.try_init(device)
+            .unwrap_or_else(|e| panic!("invalid InceptionResNet configuration: {e}"))
+    }
+
+    /// Creates the model, or says why the configuration is invalid: positive classes,
+    /// channels and embedding size, a dropout probability in `[0, 1)`.
+    pub fn try_init(&self, device: &Device) -> Result<InceptionResNet> {
+        if self.num_classes == 0 || self.in_channels == 0 || self.embedding_size == 0 {
+            return Err(Error::invalid(
+                "InceptionResNet config",
+                "classes, input channels and the embedding size must be positive",
+            ));
+        }
         let layout = self.version.layout();
         let [w_a, w_b, w_c] = layout.widths;
         let repeat = |config: InceptionBlockConfig, n: usize| {
-            (0..n).map(|_| config.init(device)).collect::<Vec<_>>()
+            (0..n)
+                .map(|_| config.try_init(device))
+                .collect::<Result<Vec<_>>>()
         };
         let stem =
             InceptionBranchConfig::inception_resnet_stem(self.in_channels, layout.stem_reduce)
-                .init(device);
+                .try_init(device)?;
         let v2 = self.version == InceptionResNetVersion::V2;
-        let mixed_5b =
-            v2.then(|| InceptionBlockConfig::inception_resnet_v2_mixed_5b().init(device));
+        let mixed_5b = v2
+            .then(|| InceptionBlockConfig::inception_resnet_v2_mixed_5b().try_init(device))
+            .transpose()?;
         let (a0, a1, a2) = layout.block_a;
         let (b0, b1) = layout.block_b;
         let (c0, c1) = layout.block_c;
@@ -129,20 +149,23 @@ impl InceptionResNetConfig {
                 .with_kernel_size([1, 1])
                 .with_padding(Padding::Valid)
                 .with_norm_eps(INCEPTION_NORM_EPS)
-                .init(device);
+                .try_init(device)?;
             (InceptionResNet::V2_FEATURES, Some(conv))
         } else {
             (w_c, None)
         };
-        let embedding = (!v2).then(|| EmbeddingHead {
-            linear: init::linear(
-                &LinearConfig::new(features, self.embedding_size).with_bias(false),
-                device,
-            ),
-            norm: BatchNormConfig::new(self.embedding_size)
-                .with_epsilon(INCEPTION_NORM_EPS)
-                .init(device),
-        });
+        let embedding = (!v2)
+            .then(|| {
+                Ok::<_, Error>(EmbeddingHead {
+                    linear: LinearConfig::new(features, self.embedding_size)
+                        .with_bias(false)
+                        .try_init(device)?,
+                    norm: BatchNormConfig::new(self.embedding_size)
+                        .with_epsilon(INCEPTION_NORM_EPS)
+                        .init(device),
+                })
+            })
+            .transpose()?;
         let classifier_in = if v2 { features } else { self.embedding_size };
         let mut model = InceptionResNet {
             stem,
@@ -156,8 +179,9 @@ impl InceptionResNetConfig {
                     InceptionResidual::relu(0.17),
                 ),
                 layout.repeats[0],
-            ),
-            mixed_6a: InceptionBlockConfig::reduction_a(w_a, layout.reduction_a).init(device),
+            )?,
+            mixed_6a: InceptionBlockConfig::reduction_a(w_a, layout.reduction_a)
+                .try_init(device)?,
             repeat_1: repeat(
                 InceptionBlockConfig::inception_resnet_b(
                     w_b,
@@ -166,9 +190,9 @@ impl InceptionResNetConfig {
                     InceptionResidual::relu(0.10),
                 ),
                 layout.repeats[1],
-            ),
+            )?,
             mixed_7a: InceptionBlockConfig::inception_resnet_reduction_b(w_b, layout.reduction_b)
-                .init(device),
+                .try_init(device)?,
             repeat_2: repeat(
                 InceptionBlockConfig::inception_resnet_c(
                     w_c,
@@ -177,12 +201,12 @@ impl InceptionResNetConfig {
                     InceptionResidual::relu(0.20),
                 ),
                 layout.repeats[2],
-            ),
-            block8: block8.init(device),
+            )?,
+            block8: block8.try_init(device)?,
             conv2d_7b,
-            dropout: DropoutConfig::new(self.drop_rate).init(),
+            dropout: DropoutConfig::new(self.drop_rate).try_init()?,
             embedding,
-            classifier: init::linear(&LinearConfig::new(classifier_in, self.num_classes), device),
+            classifier: LinearConfig::new(classifier_in, self.num_classes).try_init(device)?,
             version: self.version,
             in_channels: self.in_channels,
             num_classes: self.num_classes,
@@ -195,18 +219,41 @@ impl InceptionResNetConfig {
             .rev()
             .fold([1, 1], |size, (_, block)| block.min_input_size(size));
         model.min_size = model.stem.min_input_size(after_stem);
-        model
+        Ok(model)
     }
 }
 
 /// facenet-pytorch's Inception-ResNet-v1 head between the pooled features and the classifier:
 /// `last_bn(last_linear(x))`, a linear map without bias and a batch norm (ε 1e-3).
+///
+/// Tap sites: `linear.*` (see [`Linear`]), `norm.out` and `out`.
+///
+/// # Shapes
+/// - input `[N, features]`, output `[N, embedding_size]`
 #[derive(Module, Debug)]
 pub struct EmbeddingHead {
     /// Pooled features → embedding, no bias (facenet `last_linear`).
     pub linear: Linear,
     /// Batch norm of the embedding (facenet `last_bn`, `BatchNorm1d`).
     pub norm: BatchNorm,
+}
+
+impl Tapped<Tensor<2>> for EmbeddingHead {
+    type Output = Tensor<2>;
+
+    fn forward_tapped(&self, x: Tensor<2>, taps: &mut Taps<'_>) -> Tensor<2> {
+        let x = self.linear.forward_tapped(x, &mut taps.child("linear"));
+        let x = self.norm.forward_tapped(x, &mut taps.child("norm"));
+        taps.float("out", x)
+    }
+
+    /// `[N, features]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::new(
+            "EmbeddingHead input",
+            vec![Dim::Any, Dim::Exact(self.linear.d_input())],
+        )
+    }
 }
 
 /// Inception-ResNet-v1 and -v2, "Inception-v4, Inception-ResNet and the Impact of Residual
@@ -225,7 +272,7 @@ pub struct EmbeddingHead {
 /// - [`InceptionResNetVersion::V1`] is facenet-pytorch's `InceptionResnetV1(classify=True)`
 ///   (timm has no v1). Its head is facenet's: `embedding` (`last_linear` 1792 → 512 without
 ///   bias, `last_bn`) then the classifier (`logits`, 512 → classes). facenet's L2-normalised
-///   face embedding (its `classify=False` output) is the tap site `embedding` normalised.
+///   face embedding (its `classify=False` output) is the tap site `embedding.out` normalised.
 ///   Weights: [`InceptionResNet::load_facenet`].
 ///
 /// The field and tap names are timm's v2 names for both versions (facenet's `repeat_1`,
@@ -235,7 +282,8 @@ pub struct EmbeddingHead {
 ///
 /// Tap sites: every block under its name (`stem.*`, `mixed_5b.*`, `repeat.3.*`, `mixed_6a.*`,
 /// `repeat_1.*`, `mixed_7a.*`, `repeat_2.*`, `block8.*`, `conv2d_7b.*`), `pooled`
-/// (`[N, C]`), v1's `embedding` (`[N, 512]`) and `logits`.
+/// (`[N, C]`), v1's `embedding.*` (see [`EmbeddingHead`]; `embedding.out` is `[N, 512]`),
+/// `classifier.weight`, `classifier.out` and `logits`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]`, `H, W >= 75` (299 in the paper; facenet uses 160)
@@ -318,11 +366,6 @@ impl InceptionResNet {
         self.num_features
     }
 
-    /// Logits for a batch of images.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
-
     /// The last feature map, `[N, C, H', W']` (timm `forward_features`: the output of
     /// `conv2d_7b` for v2, of `block8` for v1).
     pub fn forward_features(&self, x: Tensor<4>) -> Tensor<4> {
@@ -350,39 +393,13 @@ impl InceptionResNet {
         let pooled = taps.float("pooled", features.mean_dim(3).mean_dim(2).flatten(1, 3));
         let x = self.dropout.forward(pooled);
         let x = match &self.embedding {
-            Some(head) => taps.float("embedding", head.norm.forward(head.linear.forward(x))),
+            Some(head) => head.forward_tapped(x, &mut taps.child("embedding")),
             None => x,
         };
-        taps.tap("logits", SiteKind::Logits, self.classifier.forward(x))
-    }
-
-    /// Logits, offering every intermediate value to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
-        let features = self.features_tapped(x, taps);
-        self.head_tapped(features, taps)
-    }
-
-    /// Checks the input shape, then runs [`InceptionResNet::forward`].
-    pub fn try_forward(&self, x: Tensor<4>) -> Result<Tensor<2>> {
-        self.check_input(&x.dims())?;
-        Ok(self.forward(x))
-    }
-
-    /// The smallest input `[height, width]`: 75×75 for both versions (five stride-2 3×3
-    /// stages without padding and two 3×3 valid convolutions must leave one position; timm
-    /// fails at 74).
-    pub fn min_input_size(&self) -> [usize; 2] {
-        self.min_size
-    }
-
-    /// Checks that `shape` is `[N, C_in, H >= 75, W >= 75]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch(
-            "InceptionResNet input",
-            shape,
-            self.in_channels,
-            [self.min_size[0], self.min_size[1]],
-        )
+        let logits = self
+            .classifier
+            .forward_tapped(x, &mut taps.child("classifier"));
+        taps.tap("logits", SiteKind::Logits, logits)
     }
 
     /// The renames shared by timm and facenet: the stem's common layers and the blocks.
@@ -436,24 +453,72 @@ impl InceptionResNet {
     }
 }
 
+impl Tapped<Tensor<4>> for InceptionResNet {
+    type Output = Tensor<2>;
+
+    /// Logits, offering every intermediate value to `taps`.
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
+        let features = self.features_tapped(x, taps);
+        self.head_tapped(features, taps)
+    }
+
+    /// `[N, C_in, H >= 75, W >= 75]` for both versions: five stride-2 3×3 stages without
+    /// padding and two 3×3 valid convolutions must leave one position (timm fails at 74).
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("InceptionResNet input", self.in_channels, self.min_size)
+    }
+}
+
 impl ImageClassifier for InceptionResNet {
     fn num_classes(&self) -> usize {
         self.num_classes
     }
+}
 
-    fn in_channels(&self) -> usize {
-        self.in_channels
+impl Registered for InceptionResNetConfig {
+    type Model = InceptionResNet;
+
+    fn entries() -> Vec<Entry<Self>> {
+        fn config(
+            version: InceptionResNetVersion,
+            channels: usize,
+            classes: usize,
+        ) -> InceptionResNetConfig {
+            InceptionResNetConfig::new(version)
+                .with_num_classes(classes)
+                .with_in_channels(channels)
+        }
+        vec![
+            Entry {
+                name: "inception-resnet-v1",
+                description: "Inception-ResNet-v1 (Szegedy et al. 2017), facenet-pytorch layout \
+                              with a 512-d embedding",
+                config: |c, k| config(InceptionResNetVersion::V1, c, k),
+                parity: Parity {
+                    fixture: "inception_resnet_v1.safetensors",
+                    test: "inception.rs",
+                },
+            },
+            Entry {
+                name: "inception-resnet-v2",
+                description: "Inception-ResNet-v2 (Szegedy et al. 2017), timm layout",
+                config: |c, k| config(InceptionResNetVersion::V2, c, k),
+                parity: Parity {
+                    fixture: "inception_resnet_v2.safetensors",
+                    test: "inception.rs",
+                },
+            },
+        ]
     }
 
-    fn min_input_size(&self) -> [usize; 2] {
-        InceptionResNet::min_input_size(self)
+    fn name(&self) -> &'static str {
+        match self.version {
+            InceptionResNetVersion::V1 => "inception-resnet-v1",
+            InceptionResNetVersion::V2 => "inception-resnet-v2",
+        }
     }
 
-    fn check_input(&self, shape: &[usize]) -> Result<()> {
-        InceptionResNet::check_input(self, shape)
-    }
-
-    fn logits_tapped(&self, images: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
-        self.forward_tapped(images, taps)
+    fn try_init(&self, device: &Device) -> Result<InceptionResNet> {
+        InceptionResNetConfig::try_init(self, device)
     }
 }

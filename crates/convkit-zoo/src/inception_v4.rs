@@ -4,15 +4,15 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{
     Dropout, DropoutConfig, InceptionBlock, InceptionBlockConfig, InceptionBranch,
-    InceptionBranchConfig,
+    InceptionBranchConfig, Linear, LinearConfig,
 };
-use convkit_core::check::check_image_batch;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{ImageClassifier, KeyMap, Result, SiteKind, Taps, init};
+
+use crate::classifier::{Entry, Parity, Registered};
+use convkit_core::{Error, ImageClassifier, InputSpec, KeyMap, Result, SiteKind, Tapped, Taps};
 
 /// Configuration of [`InceptionV4`] (timm `inception_v4` arguments of the same names).
 #[derive(Config, Debug)]
@@ -30,27 +30,44 @@ pub struct InceptionV4Config {
 }
 
 impl InceptionV4Config {
-    /// Creates the model with burn's default initialization.
+    /// Creates the model (weights drawn from the calling thread's seeded stream).
+    ///
+    /// # Panics
+    /// If the configuration is invalid; [`InceptionV4Config::try_init`] returns the error.
     pub fn init(&self, device: &Device) -> InceptionV4 {
+        self.try_init(device)
+            .unwrap_or_else(|e| panic!("invalid InceptionV4 configuration: {e}"))
+    }
+
+    /// Creates the model, or says why the configuration is invalid: positive classes and
+    /// channels, a dropout probability in `[0, 1)`.
+    pub fn try_init(&self, device: &Device) -> Result<InceptionV4> {
+        if self.num_classes == 0 || self.in_channels == 0 {
+            return Err(Error::invalid(
+                "InceptionV4 config",
+                "classes and input channels must be positive",
+            ));
+        }
         let repeat = |config: InceptionBlockConfig, n: usize| {
-            (0..n).map(|_| config.init(device)).collect::<Vec<_>>()
+            (0..n)
+                .map(|_| config.try_init(device))
+                .collect::<Result<Vec<_>>>()
         };
         let [a, b, c] = InceptionV4::REPEATS;
         let mut model = InceptionV4 {
-            stem: InceptionBranchConfig::inception_v4_stem(self.in_channels).init(device),
-            mixed_3a: InceptionBlockConfig::inception_v4_mixed_3a().init(device),
-            mixed_4a: InceptionBlockConfig::inception_v4_mixed_4a().init(device),
-            mixed_5a: InceptionBlockConfig::inception_v4_mixed_5a().init(device),
-            inception_a: repeat(InceptionBlockConfig::inception_v4_a(), a),
-            reduction_a: InceptionBlockConfig::reduction_a(384, [192, 224, 256, 384]).init(device),
-            inception_b: repeat(InceptionBlockConfig::inception_v4_b(), b),
-            reduction_b: InceptionBlockConfig::inception_v4_reduction_b().init(device),
-            inception_c: repeat(InceptionBlockConfig::inception_v4_c(), c),
-            dropout: DropoutConfig::new(self.drop_rate).init(),
-            classifier: init::linear(
-                &LinearConfig::new(InceptionV4::NUM_FEATURES, self.num_classes),
-                device,
-            ),
+            stem: InceptionBranchConfig::inception_v4_stem(self.in_channels).try_init(device)?,
+            mixed_3a: InceptionBlockConfig::inception_v4_mixed_3a().try_init(device)?,
+            mixed_4a: InceptionBlockConfig::inception_v4_mixed_4a().try_init(device)?,
+            mixed_5a: InceptionBlockConfig::inception_v4_mixed_5a().try_init(device)?,
+            inception_a: repeat(InceptionBlockConfig::inception_v4_a(), a)?,
+            reduction_a: InceptionBlockConfig::reduction_a(384, [192, 224, 256, 384])
+                .try_init(device)?,
+            inception_b: repeat(InceptionBlockConfig::inception_v4_b(), b)?,
+            reduction_b: InceptionBlockConfig::inception_v4_reduction_b().try_init(device)?,
+            inception_c: repeat(InceptionBlockConfig::inception_v4_c(), c)?,
+            dropout: DropoutConfig::new(self.drop_rate).try_init()?,
+            classifier: LinearConfig::new(InceptionV4::NUM_FEATURES, self.num_classes)
+                .try_init(device)?,
             in_channels: self.in_channels,
             num_classes: self.num_classes,
             min_size: [1, 1],
@@ -61,7 +78,7 @@ impl InceptionV4Config {
             .rev()
             .fold([1, 1], |size, block| block.min_input_size(size));
         model.min_size = model.stem.min_input_size(after_stem);
-        model
+        Ok(model)
     }
 }
 
@@ -78,7 +95,8 @@ impl InceptionV4Config {
 /// [`InceptionV4::timm_keys`]).
 ///
 /// Tap sites: every block under its name (`stem.*`, `mixed_3a.*`, `inception_a.2.*`, ...,
-/// see [`InceptionBlock`]), `pooled` (`[N, 1536]`) and `logits`.
+/// see [`InceptionBlock`]), `pooled` (`[N, 1536]`), `classifier.weight`, `classifier.out`
+/// and `logits`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]`, `H, W >= 75` (299 in the paper)
@@ -150,11 +168,6 @@ impl InceptionV4 {
             .collect()
     }
 
-    /// Logits for a batch of images.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
-
     /// The last feature map, `[N, 1536, H', W']` (timm `forward_features`).
     pub fn forward_features(&self, x: Tensor<4>) -> Tensor<4> {
         self.features_tapped(x, &mut Taps::none())
@@ -178,36 +191,11 @@ impl InceptionV4 {
 
     fn head_tapped(&self, features: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
         let pooled = taps.float("pooled", features.mean_dim(3).mean_dim(2).flatten(1, 3));
-        let logits = self.classifier.forward(self.dropout.forward(pooled));
+        let dropped = self.dropout.forward(pooled);
+        let logits = self
+            .classifier
+            .forward_tapped(dropped, &mut taps.child("classifier"));
         taps.tap("logits", SiteKind::Logits, logits)
-    }
-
-    /// Logits, offering every intermediate value to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
-        let features = self.features_tapped(x, taps);
-        self.head_tapped(features, taps)
-    }
-
-    /// Checks the input shape, then runs [`InceptionV4::forward`].
-    pub fn try_forward(&self, x: Tensor<4>) -> Result<Tensor<2>> {
-        self.check_input(&x.dims())?;
-        Ok(self.forward(x))
-    }
-
-    /// The smallest input `[height, width]`: 75×75 (five stride-2 3×3 stages without padding
-    /// and two 3×3 valid convolutions must leave one position; timm fails at 74).
-    pub fn min_input_size(&self) -> [usize; 2] {
-        self.min_size
-    }
-
-    /// Checks that `shape` is `[N, C_in, H >= 75, W >= 75]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch(
-            "InceptionV4 input",
-            shape,
-            self.in_channels,
-            [self.min_size[0], self.min_size[1]],
-        )
     }
 
     /// The mapping from timm `inception_v4` `state_dict` keys to this model's paths.
@@ -235,24 +223,52 @@ impl InceptionV4 {
     }
 }
 
+impl Tapped<Tensor<4>> for InceptionV4 {
+    type Output = Tensor<2>;
+
+    /// Logits, offering every intermediate value to `taps`.
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
+        let features = self.features_tapped(x, taps);
+        self.head_tapped(features, taps)
+    }
+
+    /// `[N, C_in, H >= 75, W >= 75]`: five stride-2 3×3 stages without padding and two 3×3
+    /// valid convolutions must leave one position (timm fails at 74).
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("InceptionV4 input", self.in_channels, self.min_size)
+    }
+}
+
 impl ImageClassifier for InceptionV4 {
     fn num_classes(&self) -> usize {
         self.num_classes
     }
+}
 
-    fn in_channels(&self) -> usize {
-        self.in_channels
+impl Registered for InceptionV4Config {
+    type Model = InceptionV4;
+
+    fn entries() -> Vec<Entry<Self>> {
+        vec![Entry {
+            name: "inception-v4",
+            description: "Inception-v4 (Szegedy et al. 2017), timm layout",
+            config: |in_channels, num_classes| {
+                InceptionV4Config::new()
+                    .with_num_classes(num_classes)
+                    .with_in_channels(in_channels)
+            },
+            parity: Parity {
+                fixture: "inception_v4.safetensors",
+                test: "inception.rs",
+            },
+        }]
     }
 
-    fn min_input_size(&self) -> [usize; 2] {
-        self.min_size
+    fn name(&self) -> &'static str {
+        "inception-v4"
     }
 
-    fn check_input(&self, shape: &[usize]) -> Result<()> {
-        InceptionV4::check_input(self, shape)
-    }
-
-    fn logits_tapped(&self, images: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
-        self.forward_tapped(images, taps)
+    fn try_init(&self, device: &Device) -> Result<InceptionV4> {
+        InceptionV4Config::try_init(self, device)
     }
 }

@@ -29,7 +29,7 @@ mod se_cnn;
 mod small_cnn;
 mod unet;
 
-pub use classifier::{Classifier, ClassifierConfig, ClassifierKind};
+pub use classifier::{Classifier, ClassifierConfig, ClassifierKind, Entry, Parity, Registered};
 pub use inception_resnet::{
     EmbeddingHead, InceptionResNet, InceptionResNetConfig, InceptionResNetVersion,
 };

@@ -2,13 +2,14 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{
-    ChannelSqueezeExcite, ChannelSqueezeExciteConfig, ConvNormAct, ConvNormActConfig,
+    ChannelSqueezeExcite, ChannelSqueezeExciteConfig, ConvNormAct, ConvNormActConfig, Linear,
+    LinearConfig,
 };
-use convkit_core::check::check_image_batch;
-use convkit_core::{Error, ImageClassifier, Result, SiteKind, Taps, init};
+use convkit_core::{Error, ImageClassifier, InputSpec, Result, SiteKind, Tapped, Taps};
+
+use crate::classifier::{Entry, Parity, Registered};
 
 /// Configuration of [`SeCnn`].
 #[derive(Config, Debug)]
@@ -88,7 +89,7 @@ impl SeCnnConfig {
         Ok(SeCnn {
             blocks,
             excite,
-            head: init::linear(&LinearConfig::new(channels, self.num_classes), device),
+            head: LinearConfig::new(channels, self.num_classes).try_init(device)?,
             in_channels: self.in_channels,
             num_classes: self.num_classes,
         })
@@ -104,8 +105,9 @@ impl SeCnnConfig {
 /// the intended range; "same" padding keeps even a 1×1 input valid) and any channel count.
 /// With the defaults (1 input channel, width 16, 3 stages) it has about 26 k parameters.
 ///
-/// Tap sites: `stage{i}.conv.{conv,norm,act.mask,out}`, `stage{i}.se.{act.mask,gate,out}`,
-/// `features` (pooled `[N, width · 2^(stages-1)]`) and `logits`.
+/// Tap sites: `blocks.{i}.*` (see [`ConvNormAct`]), `excite.{i}.*` (see
+/// [`ChannelSqueezeExcite`]), `features` (pooled `[N, width · 2^(stages-1)]`), `head.weight`,
+/// `head.out` and `logits`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]` with `H, W >= 1`
@@ -124,35 +126,26 @@ pub struct SeCnn {
     num_classes: usize,
 }
 
-impl SeCnn {
-    /// Logits for a batch of images.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for SeCnn {
+    type Output = Tensor<2>;
 
     /// Logits, offering every intermediate value to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
         let mut x = x;
         for (i, (block, se)) in self.blocks.iter().zip(&self.excite).enumerate() {
-            let mut stage = taps.child(&format!("stage{i}"));
-            x = block.forward_tapped(x, &mut stage.child("conv"));
-            x = se.forward_tapped(x, &mut stage.child("se"));
+            x = block.forward_tapped(x, &mut taps.child(&format!("blocks.{i}")));
+            x = se.forward_tapped(x, &mut taps.child(&format!("excite.{i}")));
         }
         let [n, c, h, w] = x.dims();
         let pooled = x.reshape([n, c, h * w]).mean_dim(2).reshape([n, c]);
         let features = taps.float("features", pooled);
-        taps.tap("logits", SiteKind::Logits, self.head.forward(features))
+        let logits = self.head.forward_tapped(features, &mut taps.child("head"));
+        taps.tap("logits", SiteKind::Logits, logits)
     }
 
-    /// Checks the input shape, then runs [`SeCnn::forward`].
-    pub fn try_forward(&self, x: Tensor<4>) -> Result<Tensor<2>> {
-        self.check_input(&x.dims())?;
-        Ok(self.forward(x))
-    }
-
-    /// Checks that `shape` is `[N, C_in, H >= 1, W >= 1]`.
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
-        check_image_batch("SeCnn input", shape, self.in_channels, [1, 1])
+    /// `[N, C_in, H >= 1, W >= 1]`.
+    fn input_spec(&self) -> InputSpec {
+        InputSpec::image("SeCnn input", self.in_channels, [1, 1])
     }
 }
 
@@ -160,20 +153,31 @@ impl ImageClassifier for SeCnn {
     fn num_classes(&self) -> usize {
         self.num_classes
     }
+}
 
-    fn in_channels(&self) -> usize {
-        self.in_channels
+impl Registered for SeCnnConfig {
+    type Model = SeCnn;
+
+    fn entries() -> Vec<Entry<Self>> {
+        vec![Entry {
+            name: "se-cnn",
+            description: "3 stages of conv3x3-BN-ReLU + channel squeeze-excitation (16/32/64, \
+                          stride 1/2/2) -> global average pool -> linear",
+            config: |in_channels, num_classes| {
+                SeCnnConfig::new(num_classes).with_in_channels(in_channels)
+            },
+            parity: Parity {
+                fixture: "se_cnn_weights.safetensors",
+                test: "se_cnn.rs",
+            },
+        }]
     }
 
-    fn min_input_size(&self) -> [usize; 2] {
-        [1, 1]
+    fn name(&self) -> &'static str {
+        "se-cnn"
     }
 
-    fn check_input(&self, shape: &[usize]) -> Result<()> {
-        SeCnn::check_input(self, shape)
-    }
-
-    fn logits_tapped(&self, images: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
-        self.forward_tapped(images, taps)
+    fn try_init(&self, device: &Device) -> Result<SeCnn> {
+        SeCnnConfig::try_init(self, device)
     }
 }

@@ -4,14 +4,15 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::{Device, Tensor};
 use convkit_conv::{
-    ConvNormAct, ConvNormActConfig, MaxPool, MaxPoolConfig, SeAggregation,
-    SpatialChannelSqueezeExcite, SpatialChannelSqueezeExciteConfig,
+    Conv2d, Conv2dConfig, ConvNormAct, ConvNormActConfig, ConvTranspose2d, ConvTranspose2dConfig,
+    MaxPool, MaxPoolConfig, SeAggregation, SpatialChannelSqueezeExcite,
+    SpatialChannelSqueezeExciteConfig,
 };
+use convkit_core::check::Dim;
 use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
-use convkit_core::{Error, KeyMap, Result, SiteKind, Taps, init};
+use convkit_core::{Error, ImageSegmenter, InputSpec, KeyMap, Result, SiteKind, Tapped, Taps};
 
 /// Configuration of [`UNet`]. The defaults (depth 4, width 64) are the paper's network, with
 /// "same" padding and batch norm.
@@ -86,15 +87,20 @@ impl UNetConfig {
             1
         };
         let channels = |level: usize| self.width << level;
-        let block = |in_channels: usize, out_channels: usize| UNetBlock {
-            conv1: ConvNormActConfig::new(in_channels, out_channels).init(device),
-            conv2: ConvNormActConfig::new(out_channels, out_channels).init(device),
-            scse: self.scse.then(|| {
-                SpatialChannelSqueezeExciteConfig::new(out_channels)
-                    .with_reduction(self.scse_reduction)
-                    .with_aggregation(self.scse_aggregation)
-                    .init(device)
-            }),
+        let block = |in_channels: usize, out_channels: usize| -> Result<UNetBlock> {
+            Ok(UNetBlock {
+                conv1: ConvNormActConfig::new(in_channels, out_channels).try_init(device)?,
+                conv2: ConvNormActConfig::new(out_channels, out_channels).try_init(device)?,
+                scse: self
+                    .scse
+                    .then(|| {
+                        SpatialChannelSqueezeExciteConfig::new(out_channels)
+                            .with_reduction(self.scse_reduction)
+                            .with_aggregation(self.scse_aggregation)
+                            .try_init(device)
+                    })
+                    .transpose()?,
+            })
         };
         let encoder = (0..self.depth)
             .map(|level| {
@@ -104,33 +110,29 @@ impl UNetConfig {
                 };
                 block(input, channels(level))
             })
-            .collect();
-        let bottleneck = block(spread * channels(self.depth - 1), channels(self.depth));
+            .collect::<Result<_>>()?;
+        let bottleneck = block(spread * channels(self.depth - 1), channels(self.depth))?;
         let up = (0..self.depth)
             .map(|level| {
-                init::conv_transpose2d(
-                    &ConvTranspose2dConfig::new(
-                        [spread * channels(level + 1), channels(level)],
-                        [2, 2],
-                    )
-                    .with_stride([2, 2]),
-                    device,
-                )
+                ConvTranspose2dConfig::new([spread * channels(level + 1), channels(level)], [2, 2])
+                    .with_stride([2, 2])
+                    .try_init(device)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let decoder = (0..self.depth)
             .map(|level| block((spread + 1) * channels(level), channels(level)))
-            .collect();
+            .collect::<Result<_>>()?;
+        let pool = (0..self.depth)
+            .map(|_| MaxPoolConfig::new(2).try_init())
+            .collect::<Result<_>>()?;
         Ok(UNet {
             encoder,
-            pool: MaxPoolConfig::new(2).init(),
+            pool,
             bottleneck,
             up,
             decoder,
-            head: init::conv2d(
-                &Conv2dConfig::new([spread * channels(0), self.num_classes], [1, 1]),
-                device,
-            ),
+            head: Conv2dConfig::new([spread * channels(0), self.num_classes], [1, 1])
+                .try_init(device)?,
             in_channels: self.in_channels,
             num_classes: self.num_classes,
             depth: self.depth,
@@ -153,9 +155,10 @@ pub struct UNetBlock {
     pub scse: Option<SpatialChannelSqueezeExcite>,
 }
 
-impl UNetBlock {
-    /// Applies the block, offering its intermediate values to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+impl Tapped<Tensor<4>> for UNetBlock {
+    type Output = Tensor<4>;
+
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let x = self.conv1.forward_tapped(x, &mut taps.child("conv1"));
         let x = self.conv2.forward_tapped(x, &mut taps.child("conv2"));
         let x = match &self.scse {
@@ -163,6 +166,10 @@ impl UNetBlock {
             None => x,
         };
         taps.float("out", x)
+    }
+
+    fn input_spec(&self) -> InputSpec {
+        self.conv1.input_spec()
     }
 }
 
@@ -187,8 +194,9 @@ impl UNetBlock {
 /// `UNet(n_channels, n_classes, bilinear=False)`, whose `state_dict` loads through
 /// [`UNet::pytorch_keys`]).
 ///
-/// Tap sites: `encoder.{i}.*`, `down.{i}.indices` (pooling argmax), `bottleneck.*`,
-/// `up.{i}.out`, `decoder.{i}.*` (see [`UNetBlock`]) and `logits`.
+/// Tap sites: `encoder.{i}.*`, `pool.{i}.*` (see [`MaxPool`]), `bottleneck.*`, `up.{i}.*` (see
+/// [`ConvTranspose2d`]), `decoder.{i}.*` (see [`UNetBlock`]), `head.*` (see [`Conv2d`]) and
+/// `logits`.
 ///
 /// # Shapes
 /// - input `[N, C_in, H, W]` with `H` and `W` positive multiples of `2^depth`
@@ -197,8 +205,8 @@ impl UNetBlock {
 pub struct UNet {
     /// Encoder blocks, level 0 (full resolution) first.
     pub encoder: Vec<UNetBlock>,
-    /// The 2×2 max pool after every encoder block.
-    pub pool: MaxPool,
+    /// The 2×2 max pool after each encoder block, by level.
+    pub pool: Vec<MaxPool>,
     /// The block at the lowest resolution.
     pub bottleneck: UNetBlock,
     /// Up-sampling to level `i` (from level `i + 1` or the bottleneck): 2×2 stride-2
@@ -216,73 +224,59 @@ pub struct UNet {
     depth: usize,
 }
 
-impl UNet {
-    /// Pixel logits `[N, num_classes, H, W]` for a batch of images.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_tapped(x, &mut Taps::none())
-    }
+impl Tapped<Tensor<4>> for UNet {
+    type Output = Tensor<4>;
 
     /// Pixel logits, offering every intermediate value to `taps`.
-    pub fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
+    fn forward_tapped(&self, x: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<4> {
         let mut skips = Vec::with_capacity(self.depth);
         let mut x = x;
-        for (level, block) in self.encoder.iter().enumerate() {
+        for (level, (block, pool)) in self.encoder.iter().zip(&self.pool).enumerate() {
             let skip = block.forward_tapped(x, &mut taps.child(&format!("encoder.{level}")));
-            x = self
-                .pool
-                .forward_tapped(skip.clone(), &mut taps.child(&format!("down.{level}")));
+            x = pool.forward_tapped(skip.clone(), &mut taps.child(&format!("pool.{level}")));
             skips.push(skip);
         }
         x = self
             .bottleneck
             .forward_tapped(x, &mut taps.child("bottleneck"));
         for level in (0..self.depth).rev() {
-            let up = taps
-                .child(&format!("up.{level}"))
-                .float("out", self.up[level].forward(x));
+            let up = self.up[level].forward_tapped(x, &mut taps.child(&format!("up.{level}")));
             let skip = skips.pop().expect("one skip per level");
             x = self.decoder[level].forward_tapped(
                 Tensor::cat(vec![skip, up], 1),
                 &mut taps.child(&format!("decoder.{level}")),
             );
         }
-        taps.tap("logits", SiteKind::Logits, self.head.forward(x))
+        let logits = self.head.forward_tapped(x, &mut taps.child("head"));
+        taps.tap("logits", SiteKind::Logits, logits)
     }
 
-    /// Checks the input shape, then runs [`UNet::forward`].
-    pub fn try_forward(&self, x: Tensor<4>) -> Result<Tensor<4>> {
-        self.check_input(&x.dims())?;
-        Ok(self.forward(x))
-    }
-
-    /// Checks that `shape` is `[N, C_in, H, W]` with `H` and `W` positive multiples of
-    /// `2^depth` (every pooling must halve the size exactly for the skips to fit).
-    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
+    /// `[N, C_in, H, W]` with `H` and `W` positive multiples of `2^depth` (every pooling
+    /// must halve the size exactly for the skips to fit).
+    fn input_spec(&self) -> InputSpec {
         let multiple = 1usize << self.depth;
-        let side_ok = |n: usize| n > 0 && n.is_multiple_of(multiple);
-        let ok = shape.len() == 4
-            && shape[1] == self.in_channels
-            && side_ok(shape[2])
-            && side_ok(shape[3]);
-        if ok {
-            return Ok(());
-        }
-        Err(Error::Shape {
-            what: "UNet input".to_string(),
-            expected: format!(
-                "[_, {}, {multiple}·k, {multiple}·k] (H and W positive multiples of \
-                 2^depth = {multiple})",
-                self.in_channels
-            ),
-            got: shape.to_vec(),
-        })
+        InputSpec::new(
+            "UNet input",
+            vec![
+                Dim::Any,
+                Dim::Exact(self.in_channels),
+                Dim::MultipleOf(multiple),
+                Dim::MultipleOf(multiple),
+            ],
+        )
+        .with_note(format!(
+            "H and W positive multiples of 2^depth = {multiple}"
+        ))
     }
+}
 
-    /// Number of classes.
-    pub fn num_classes(&self) -> usize {
+impl ImageSegmenter for UNet {
+    fn num_classes(&self) -> usize {
         self.num_classes
     }
+}
 
+impl UNet {
     /// Number of down-samplings.
     pub fn depth(&self) -> usize {
         self.depth

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use burn::module::Module;
 use burn::tensor::Device;
 use convkit_core::weights::parameter_bytes;
-use convkit_core::{ImageClassifier, Result};
+use convkit_core::{Result, Tapped};
 use convkit_data::{DataLoader, ImageBatcher, ShapesConfig, ShapesDataset};
 use convkit_train::{
     EpochStats, EvalStats, Loss, LrSchedule, TrainConfig, checkpoint, evaluate, fit,
@@ -160,8 +160,8 @@ fn same_logits(
     device: &Device,
 ) -> bool {
     loader.iter(0, device).all(|batch| {
-        let la = a.logits(batch.images.clone()).into_data();
-        let lb = b.logits(batch.images).into_data();
+        let la = a.forward(batch.images.clone()).into_data();
+        let lb = b.forward(batch.images).into_data();
         la.as_bytes() == lb.as_bytes()
     })
 }

@@ -4,7 +4,7 @@ use burn::tensor::Tensor;
 use convkit_conv::{Activation, ConvNormActConfig, MaxPoolConfig, Norm, Padding};
 use convkit_core::testing::{Fixture, assert_close, test_devices};
 use convkit_core::weights::load_pytorch_safetensors;
-use convkit_core::{KeyMap, fixture_path};
+use convkit_core::{KeyMap, Tapped, fixture_path};
 use proptest::prelude::*;
 
 #[test]
@@ -29,10 +29,10 @@ fn conv_norm_act_matches_pytorch() {
             1e-5,
             1e-5,
         );
-        // Asking for the `conv` site runs convolution and batch norm as two steps.
-        let mut recorder = convkit_core::tap::Recorder::paths(&["conv"]);
+        // Asking for the `conv.out` site runs convolution and batch norm as two steps.
+        let mut recorder = convkit_core::tap::Recorder::paths(&["conv.out"]);
         let out = block.forward_tapped(input, &mut convkit_core::Taps::new(&mut recorder));
-        assert!(recorder.get("conv").is_some());
+        assert!(recorder.get("conv.out").is_some());
         assert_close(
             &format!("ConvNormAct (two steps) on {backend}"),
             &out.into_data(),

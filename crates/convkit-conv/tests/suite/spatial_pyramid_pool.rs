@@ -10,7 +10,7 @@ use convkit_conv::{
     ConvNormAct, ConvNormActConfig, PoolKind, SpatialPyramidPool, SpatialPyramidPoolConfig,
 };
 use convkit_core::testing::{Fixture, compare, test_devices};
-use convkit_core::{Error, fixture_path};
+use convkit_core::{Error, Tapped, fixture_path};
 use proptest::prelude::*;
 
 /// Max pooling copies input values: exact. Averages are f32 sums of up to 169 values, taken

@@ -10,7 +10,7 @@ use convkit_conv::{
 use convkit_core::tap::Recorder;
 use convkit_core::testing::{Fixture, compare, test_devices};
 use convkit_core::weights::load_pytorch_safetensors;
-use convkit_core::{Error, Taps, fixture_path};
+use convkit_core::{Error, Tapped, Taps, fixture_path};
 
 /// Tolerance of every comparison: the blocks are a mean over 63 pixels, 1×1 convolutions
 /// over 24 channels, sigmoids and products, all f32; reordered sums differ by a few ulp
@@ -92,7 +92,22 @@ fn branches_and_gates_match_the_reference() {
         let tapped = block.forward_tapped(x.clone(), &mut taps);
         taps.finish().unwrap();
         let sites: Vec<&str> = recorder.values().keys().map(String::as_str).collect();
-        assert_eq!(sites, ["cse.act.mask", "cse.gate", "out", "sse.gate"]);
+        assert_eq!(
+            sites,
+            [
+                "aggregation.mask",
+                "cse.activation.mask",
+                "cse.expand.out",
+                "cse.expand.weight",
+                "cse.gate",
+                "cse.reduce.out",
+                "cse.reduce.weight",
+                "out",
+                "sse.conv.out",
+                "sse.conv.weight",
+                "sse.gate",
+            ]
+        );
         let gate = |path: &str| recorder.get(path).unwrap().get::<Tensor<4>>().unwrap();
         check(
             &format!("channel gate on {backend}"),

@@ -25,8 +25,6 @@ use convkit_data::{
 use convkit_train::{Loss, TrainConfig, fit};
 use convkit_zoo::{ClassifierKind, UNetConfig};
 
-use crate::common::Segmenter;
-
 /// Other work in the process until dropped: one thread reseeds burn's generator, draws from
 /// it and builds burn-nn layers; one runs convolutions forward and backward on the rayon pool.
 struct Load {
@@ -103,14 +101,12 @@ fn train_classifier(kind: ClassifierKind, seed: u64, device: &Device) -> (Params
 /// Three steps of a depth-2 U-Net with scSE (the model of the flaky test, smaller).
 fn train_unet(device: &Device) -> (Params, f64) {
     random::seed(5);
-    let model = Segmenter {
-        unet: UNetConfig::new(1, ShapesSegmentation::NUM_CLASSES)
-            .with_depth(2)
-            .with_width(4)
-            .with_scse(true)
-            .with_scse_reduction(2)
-            .init(device),
-    };
+    let model = UNetConfig::new(1, ShapesSegmentation::NUM_CLASSES)
+        .with_depth(2)
+        .with_width(4)
+        .with_scse(true)
+        .with_scse_reduction(2)
+        .init(device);
     let data = ShapesSegmentation::new(ShapesConfig::new(6).with_image_size(16).with_seed(1));
     let loader = DataLoader::new(&data, SegmentationBatcher::new(), 2).shuffle(5);
     let config = config().with_loss(Loss::DiceCrossEntropy);
@@ -137,7 +133,7 @@ fn assert_same(what: &str, quiet: (Params, f64), loaded: (Params, f64)) {
 fn every_zoo_model_trains_bit_identically_under_concurrent_load() {
     for (backend, device) in test_devices() {
         let device = device.autodiff();
-        for kind in ClassifierKind::ALL {
+        for kind in ClassifierKind::all() {
             let quiet = train_classifier(kind, 5, &device);
             let loaded = {
                 let _load = Load::start();
@@ -154,10 +150,14 @@ fn every_zoo_model_trains_bit_identically_under_concurrent_load() {
     }
 }
 
+fn small_cnn() -> ClassifierKind {
+    ClassifierKind::named("small-cnn").unwrap()
+}
+
 #[test]
 fn another_seed_gives_another_model() {
     let device = Device::flex().autodiff();
-    let (a, _) = train_classifier(ClassifierKind::SmallCnn, 5, &device);
-    let (b, _) = train_classifier(ClassifierKind::SmallCnn, 6, &device);
+    let (a, _) = train_classifier(small_cnn(), 5, &device);
+    let (b, _) = train_classifier(small_cnn(), 6, &device);
     assert_ne!(a, b);
 }

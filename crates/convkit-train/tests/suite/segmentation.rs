@@ -16,7 +16,6 @@ use convkit_train::segmentation::{
 use convkit_train::{Loss, LrSchedule, Output, Target, TrainConfig, evaluate, fit};
 use convkit_zoo::UNetConfig;
 
-use crate::common::Segmenter;
 use proptest::prelude::*;
 
 fn fixture() -> Fixture {
@@ -259,14 +258,12 @@ fn train_unet(scse: bool, seed: u64) -> (SegmentationMetrics, f64, f64) {
     let test_set = shapes(150, 2);
     let loader = DataLoader::new(&train_set, SegmentationBatcher::new(), 8).shuffle(seed);
     convkit_core::random::seed(seed);
-    let model = Segmenter {
-        unet: UNetConfig::new(1, ShapesSegmentation::NUM_CLASSES)
-            .with_depth(3)
-            .with_width(WIDTH)
-            .with_scse(scse)
-            .with_scse_reduction(4)
-            .init(&device),
-    };
+    let model = UNetConfig::new(1, ShapesSegmentation::NUM_CLASSES)
+        .with_depth(3)
+        .with_width(WIDTH)
+        .with_scse(scse)
+        .with_scse_reduction(4)
+        .init(&device);
     let config = TrainConfig::new()
         .with_epochs(EPOCHS)
         .with_lr(1e-2)

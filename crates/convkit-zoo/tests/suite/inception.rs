@@ -17,7 +17,9 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use convkit_core::tap::Recorder;
 use convkit_core::testing::{Fixture, compare, test_devices};
-use convkit_core::{Backend, DeviceSpec, Error, ImageClassifier, Result, Taps, fixture_path};
+use convkit_core::{
+    Backend, DeviceSpec, Error, ImageClassifier, Result, Tapped, Taps, fixture_path,
+};
 use convkit_zoo::{
     InceptionResNet, InceptionResNetConfig, InceptionResNetVersion, InceptionV4, InceptionV4Config,
 };
@@ -357,7 +359,7 @@ fn every_block_is_tapped_and_75_pixels_suffice() {
         (
             taps_of(&v1.init(&device), &device),
             resnet_blocks(false, [5, 10, 5]),
-            &["pooled", "embedding", "logits"],
+            &["pooled", "embedding.out", "logits"],
         ),
     ];
     for (recorder, blocks, head) in models {
@@ -377,7 +379,7 @@ fn taps_of<M: ImageClassifier>(model: &M, device: &Device) -> Recorder {
         convkit_core::SiteKind::Logits,
     ]);
     let mut taps = Taps::new(&mut recorder);
-    let logits = model.logits_tapped(Tensor::zeros([1, 3, 75, 75], device), &mut taps);
+    let logits = model.forward_tapped(Tensor::zeros([1, 3, 75, 75], device), &mut taps);
     assert_eq!(logits.dims(), [1, model.num_classes()]);
     taps.finish().unwrap();
     recorder

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use convkit_core::tap::Recorder;
 use convkit_core::testing::test_devices;
-use convkit_core::{Error, ImageClassifier, Taps};
+use convkit_core::{Error, ImageClassifier, Tapped, Taps};
 use convkit_zoo::{SeCnn, SeCnnConfig};
 
 #[test]
@@ -42,23 +42,23 @@ fn default_structure_and_taps() {
     let mut recorder = Recorder::all();
     let mut taps = Taps::new(&mut recorder);
     let x = convkit_core::random::tensor([2, 1, 8, 8], Distribution::Default, &device);
-    model.logits_tapped(x, &mut taps);
+    model.forward_tapped(x, &mut taps);
     taps.finish().unwrap();
     let sites: Vec<&str> = recorder.values().keys().map(String::as_str).collect();
     for site in [
-        "stage0.conv.conv",
-        "stage0.conv.norm",
-        "stage0.conv.act.mask",
-        "stage0.se.act.mask",
-        "stage0.se.gate",
-        "stage2.se.out",
+        "blocks.0.conv.out",
+        "blocks.0.norm.out",
+        "blocks.0.activation.mask",
+        "excite.0.activation.mask",
+        "excite.0.gate",
+        "excite.2.out",
         "features",
         "logits",
     ] {
         assert!(sites.contains(&site), "no site {site} in {sites:?}");
     }
     // 8×8 → 8×8 → 4×4 → 2×2: the last stage still sees a real grid.
-    let last = recorder.get("stage2.se.out").unwrap();
+    let last = recorder.get("excite.2.out").unwrap();
     assert_eq!(last.shape(), [2, 64, 2, 2]);
     assert_eq!(recorder.get("features").unwrap().shape(), [2, 64]);
 }
@@ -74,8 +74,8 @@ fn wrong_channels_are_typed_errors() {
         err.to_string(),
         "SeCnn input: expected shape [_, 3, >=1, >=1], got [2, 1, 16, 16]"
     );
-    assert!(matches!(model.try_logits(x), Err(Error::Shape { .. })));
-    assert!(ImageClassifier::check_input(&model, &[2, 3, 16]).is_err());
+    assert!(matches!(model.try_forward(x), Err(Error::Shape { .. })));
+    assert!(model.check_input(&[2, 3, 16]).is_err());
     assert_eq!(model.num_classes(), 3);
 
     let err = SeCnnConfig::new(3)

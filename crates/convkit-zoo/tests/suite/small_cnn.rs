@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor};
 use convkit_core::tap::{Recorder, Replayer, TapFn};
 use convkit_core::testing::{Fixture, assert_close, compare, test_devices};
-use convkit_core::{Error, SiteKind, Taps, fixture_path};
+use convkit_core::{Error, SiteKind, Tapped, Taps, fixture_path};
 use convkit_zoo::{SmallCnn, SmallCnnConfig};
 
 fn reference_model(device: &burn::tensor::Device) -> SmallCnn {
@@ -216,8 +216,8 @@ fn taps_observe_every_site() {
             .map(|(_, s)| s.clone())
             .unwrap_or_else(|| panic!("no site {p} in {shapes:?}"))
     };
-    assert_eq!(expect("stem.conv"), vec![4, 8, 16, 16]);
-    assert_eq!(expect("stem.act.mask"), vec![4, 8, 16, 16]);
+    assert_eq!(expect("stem.conv.out"), vec![4, 8, 16, 16]);
+    assert_eq!(expect("stem.activation.mask"), vec![4, 8, 16, 16]);
     assert_eq!(expect("pool.indices"), vec![4, 8, 8, 8]);
     assert_eq!(expect("stage2.out"), vec![4, 16, 8, 8]);
     assert_eq!(expect("features"), vec![4, 16]);

@@ -6,7 +6,7 @@ use burn::tensor::{Device, Int, Tensor};
 use convkit_conv::SeAggregation;
 use convkit_core::tap::Recorder;
 use convkit_core::testing::{Fixture, assert_close, test_devices};
-use convkit_core::{Error, Taps, fixture_path};
+use convkit_core::{Error, Tapped, Taps, fixture_path};
 use convkit_zoo::{UNet, UNetConfig};
 
 fn io() -> Fixture {
@@ -123,13 +123,13 @@ fn shapes_taps_and_concatenating_scse() {
             .unwrap_or_else(|| panic!("no site {p} in {:?}", rec.values().keys()))
             .shape()
     };
-    assert_eq!(shape("encoder.0.conv1.conv"), [2, 8, 32, 32]);
+    assert_eq!(shape("encoder.0.conv1.conv.out"), [2, 8, 32, 32]);
     assert_eq!(shape("encoder.0.scse.sse.gate"), [2, 1, 32, 32]);
-    assert_eq!(shape("down.1.indices"), [2, 16, 8, 8]);
+    assert_eq!(shape("pool.1.indices"), [2, 16, 8, 8]);
     assert_eq!(shape("bottleneck.out"), [2, 32, 8, 8]);
     assert_eq!(shape("bottleneck.scse.cse.gate"), [2, 32, 1, 1]);
     assert_eq!(shape("up.1.out"), [2, 16, 16, 16]);
-    assert_eq!(shape("decoder.1.conv1.conv"), [2, 16, 16, 16]);
+    assert_eq!(shape("decoder.1.conv1.conv.out"), [2, 16, 16, 16]);
     assert_eq!(shape("decoder.0.out"), [2, 8, 32, 32]);
     assert_eq!(shape("logits"), [2, 4, 32, 32]);
     // Observing changes nothing beyond rounding: recording the `conv` sites makes the batch

@@ -28,7 +28,7 @@ pub struct ModelEntry {
 
 /// Every classifier of the zoo, built once on `device` to count its parameters.
 pub fn model_list(device: &Device) -> Result<Vec<ModelEntry>> {
-    ClassifierKind::ALL
+    ClassifierKind::all()
         .into_iter()
         .map(|kind| {
             let model = kind

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::activation::softmax;
-use convkit_core::{DeviceSpec, Error, ImageClassifier, Result};
+use convkit_core::{DeviceSpec, Error, Result, Tapped};
 use convkit_data::image_folder::{Channels, read_image};
 use convkit_data::npy::read_npy;
 use convkit_data::npy_images::{ImageLayout, images_from_array};
@@ -85,7 +85,7 @@ pub fn predict(
     while items.peek().is_some() {
         let chunk: Vec<ImageItem> = items.by_ref().take(card.eval_batch_size).collect();
         let batch = batcher.batch(chunk, &device);
-        let probs = softmax(trained.model.try_logits(batch.images)?, 1);
+        let probs = softmax(trained.model.try_forward(batch.images)?, 1);
         let [_, classes] = probs.dims();
         let values: Vec<f32> = probs.into_data().iter::<f32>().collect();
         for row in values.chunks_exact(classes) {

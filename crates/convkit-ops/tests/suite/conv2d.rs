@@ -1,13 +1,14 @@
-//! `conv2d_inference` and `conv2d_scale_shift` against burn's `conv2d`: random shapes on the
-//! host path (flex, f32), items cut into many tiles, shared inputs, and the autodiff fallback.
+//! `convkit_ops::conv2d` and `conv2d_scale_shift` against burn's `conv2d`: random shapes on
+//! the host kernel (flex, f32), items cut into many tiles, shared inputs, and the other
+//! kernels' paths (autodiff, groups, dilation).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use burn::tensor::module::conv2d;
+use burn::tensor::module::conv2d as burn_conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
-use convkit_conv::{conv2d_inference, conv2d_scale_shift};
 use convkit_core::testing::compare;
+use convkit_ops::{conv2d, conv2d_scale_shift};
 use proptest::prelude::*;
 
 /// Both sides sum the same products in a different order (f32, up to 20·5·5 + 1 terms):
@@ -50,12 +51,16 @@ impl Case {
         }
     }
 
+    fn options(&self) -> ConvOptions<2> {
+        ConvOptions::new(self.stride, self.padding, [1, 1], 1)
+    }
+
     fn burn(&self) -> Tensor<4> {
-        conv2d(
+        burn_conv2d(
             self.x.clone(),
             self.weight.clone(),
             self.bias.clone(),
-            ConvOptions::new(self.stride, self.padding, [1, 1], 1),
+            self.options(),
         )
     }
 
@@ -65,26 +70,23 @@ impl Case {
             self.weight.clone(),
             self.scale.clone(),
             self.shift.clone(),
-            self.stride,
-            self.padding,
+            self.options(),
         )
     }
 
     fn burn_scale_shift(&self) -> Tensor<4> {
         let cout = self.weight.dims()[0];
-        let options = ConvOptions::new(self.stride, self.padding, [1, 1], 1);
-        conv2d(self.x.clone(), self.weight.clone(), None, options)
+        burn_conv2d(self.x.clone(), self.weight.clone(), None, self.options())
             * self.scale.clone().reshape([1, cout, 1, 1])
             + self.shift.clone().reshape([1, cout, 1, 1])
     }
 
     fn fast(&self) -> Tensor<4> {
-        conv2d_inference(
+        conv2d(
             self.x.clone(),
             self.weight.clone(),
             self.bias.clone(),
-            self.stride,
-            self.padding,
+            self.options(),
         )
     }
 }
@@ -120,7 +122,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 160, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Random shapes: equal to burn's conv2d where it is defined; where the kernel is larger
-    /// than the padded input `conv2d_inference` panics (burn panics or returns nothing).
+    /// than the padded input the host kernel panics (burn panics or returns nothing).
     #[test]
     fn matches_burn_conv2d(
         batch in 1usize..=3,
@@ -203,7 +205,7 @@ fn shared_input_and_stride_two() {
     assert_eq!(keep.dims(), [2, 3, 37, 35]);
 }
 
-/// On an autodiff device both functions go to burn's conv2d: same values, and gradients flow.
+/// On an autodiff device both entries go to burn's conv2d: same values, and gradients flow.
 #[test]
 fn autodiff_falls_back_to_burn() {
     let device = Device::flex().autodiff();
@@ -221,4 +223,36 @@ fn autodiff_falls_back_to_burn() {
         case.burn_scale_shift(),
     )
     .unwrap();
+}
+
+/// Grouped, depth-wise and dilated convolutions go to burn's kernel through the same entry.
+#[test]
+fn groups_and_dilation_reach_burns_kernel() {
+    let device = Device::flex();
+    convkit_core::random::seed(4);
+    let uniform = Distribution::Uniform(-1.0, 1.0);
+    let x = convkit_core::random::tensor([2, 6, 11, 9], uniform, &device);
+    for (groups, dilation) in [(2, [1, 1]), (6, [1, 1]), (1, [2, 3])] {
+        let weight = convkit_core::random::tensor([6, 6 / groups, 3, 3], uniform, &device);
+        let options = ConvOptions::new([1, 1], [2, 2], dilation, groups);
+        let ours = conv2d(x.clone(), weight.clone(), None, options.clone());
+        let theirs = burn_conv2d(x.clone(), weight.clone(), None, options.clone());
+        assert_eq!(
+            ours.into_data(),
+            theirs.into_data(),
+            "groups {groups}, dilation {dilation:?}"
+        );
+        let scale = convkit_core::random::tensor([6], Distribution::Uniform(0.5, 2.0), &device);
+        let shift = convkit_core::random::tensor([6], uniform, &device);
+        let folded = conv2d_scale_shift(
+            x.clone(),
+            weight.clone(),
+            scale.clone(),
+            shift.clone(),
+            options.clone(),
+        );
+        let composed = burn_conv2d(x.clone(), weight, None, options) * scale.reshape([1, 6, 1, 1])
+            + shift.reshape([1, 6, 1, 1]);
+        check_close("grouped scale/shift", folded, composed).unwrap();
+    }
 }

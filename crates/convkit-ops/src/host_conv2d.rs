@@ -1,5 +1,5 @@
-//! Inference-mode 2-D convolution as tiled matrix products on NCHW data, without burn-flex's
-//! per-call layout conversions.
+//! The host kernel of inference-mode 2-D convolution: tiled matrix products on NCHW data,
+//! without burn-flex's per-call layout conversions.
 //!
 //! `y[b, o, i, j] = α[o] · Σ_{c, u, v} w[o, c, u, v] · x[b, c, i·s_h + u − p_h, j·s_w + v − p_w] + β[o]`
 //! (zero outside the input): PyTorch's `torch.nn.functional.conv2d` with `groups=1`,
@@ -19,11 +19,11 @@
 //! the affine map, so a folded batch norm needs no scaled copy of the weights.
 //!
 //! 1×1 stride-1 unpadded convolutions are left to burn-flex, which already runs them as one
-//! GEMM on the NCHW data (measured 5-30% faster than tiles of them here).
+//! GEMM on the NCHW data (measured 5-30% faster than tiles of them here). [`crate::conv2d`]
+//! decides which convolutions come here.
 
 use std::cell::RefCell;
 
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use rayon::prelude::*;
@@ -42,81 +42,26 @@ thread_local! {
     static COLUMNS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `conv2d(x, weight, bias)` with `groups = 1` and `dilation = 1`, computed on the host for f32
-/// tensors on burn's flex CPU device without autodiff (see the module documentation); any
-/// other device or dtype goes to [`burn::tensor::module::conv2d`], and so do empty tensors and
-/// 1×1 stride-1 unpadded convolutions.
-///
-/// # Shapes
-/// - `x`: `[N, C_in, H, W]`, `weight`: `[C_out, C_in, k_h, k_w]`, `bias`: `[C_out]`
-/// - output `[N, C_out, H_out, W_out]`, `H_out = (H + 2 p_h − k_h) / s_h + 1`
-///
-/// # Panics
-/// Like burn's `conv2d`: when the channel counts or the bias length disagree, a stride is 0,
-/// or the kernel is larger than the padded input.
-pub fn conv2d_inference(
-    x: Tensor<4>,
-    weight: Tensor<4>,
-    bias: Option<Tensor<1>>,
-    stride: [usize; 2],
-    padding: [usize; 2],
-) -> Tensor<4> {
-    if !on_host(&x, &weight, [bias.as_ref(), None], stride, padding) {
-        let options = ConvOptions::new(stride, padding, [1, 1], 1);
-        return conv2d(x, weight, bias, options);
-    }
-    let affine = ChannelAffine {
-        scale: None,
-        shift: bias.map(host_values),
-    };
-    conv_on_host(x, weight, affine, stride, padding)
-}
-
-/// `scale[o] · conv2d(x, weight)[o] + shift[o]`: a convolution followed by a per-output-channel
-/// affine map, which is how a batch norm in inference mode folds into the convolution before
-/// it. Computed like [`conv2d_inference`] (the map is applied while the output is written);
-/// where that falls back to burn, it is burn's `conv2d` with the weights scaled and `shift` as
-/// the bias.
-///
-/// # Shapes
-/// - `x`: `[N, C_in, H, W]`, `weight`: `[C_out, C_in, k_h, k_w]`, `scale`, `shift`: `[C_out]`
-/// - output `[N, C_out, H_out, W_out]` as for [`conv2d_inference`]
-///
-/// # Panics
-/// As [`conv2d_inference`], and when `scale` does not have `C_out` entries.
-pub fn conv2d_scale_shift(
-    x: Tensor<4>,
-    weight: Tensor<4>,
-    scale: Tensor<1>,
-    shift: Tensor<1>,
-    stride: [usize; 2],
-    padding: [usize; 2],
-) -> Tensor<4> {
-    if !on_host(&x, &weight, [Some(&scale), Some(&shift)], stride, padding) {
-        let out_channels = scale.dims()[0];
-        let weight = weight * scale.reshape([out_channels, 1, 1, 1]);
-        let options = ConvOptions::new(stride, padding, [1, 1], 1);
-        return conv2d(x, weight, Some(shift), options);
-    }
-    let affine = ChannelAffine {
-        scale: Some(host_values(scale)),
-        shift: Some(host_values(shift)),
-    };
-    conv_on_host(x, weight, affine, stride, padding)
-}
-
-/// Whether the host path applies: f32 tensors, not empty, on flex without autodiff, and not a
-/// 1×1 stride-1 unpadded convolution.
-fn on_host(
+/// Whether the host kernel takes this convolution: f32 tensors, none empty, on flex without
+/// autodiff, `groups = 1`, `dilation = 1`, symmetric padding, and not a 1×1 stride-1 unpadded
+/// convolution.
+pub(crate) fn takes(
     x: &Tensor<4>,
     weight: &Tensor<4>,
     vectors: [Option<&Tensor<1>>; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
+    options: &ConvOptions<2>,
 ) -> bool {
     let device = x.device();
-    let pointwise = weight.dims()[2..] == [1, 1] && stride == [1, 1] && padding == [0, 0];
+    let pointwise =
+        weight.dims()[2..] == [1, 1] && options.stride == [1, 1] && options.padding == [(0, 0); 2];
+    let symmetric = options
+        .padding
+        .iter()
+        .all(|(before, after)| before == after);
     !pointwise
+        && symmetric
+        && options.dilation == [1, 1]
+        && options.groups == 1
         && device == Device::flex()
         && !device.is_autodiff()
         && x.dtype() == DType::F32
@@ -124,6 +69,28 @@ fn on_host(
         && vectors.iter().flatten().all(|v| v.dtype() == DType::F32)
         && !x.dims().contains(&0)
         && !weight.dims().contains(&0)
+}
+
+/// The convolution of `x` by `weight` on the host, each output channel `o` mapped by
+/// `scale[o] · y + shift[o]` as it is written (see the module documentation). Call only where
+/// [`takes`] holds.
+///
+/// # Panics
+/// Like burn's `conv2d`: when the channel counts or the vector lengths disagree, a stride is
+/// 0, or the kernel is larger than the padded input.
+pub(crate) fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    scale: Option<Tensor<1>>,
+    shift: Option<Tensor<1>>,
+    options: &ConvOptions<2>,
+) -> Tensor<4> {
+    let affine = ChannelAffine {
+        scale: scale.map(host_values),
+        shift: shift.map(host_values),
+    };
+    let padding = options.padding.map(|(before, _)| before);
+    conv_on_host(x, weight, affine, options.stride, padding)
 }
 
 /// `y = scale · y + shift` per output channel; `None` is the identity part.

@@ -1,0 +1,3 @@
+//! convkit-ops' integration tests, one binary (each test file would otherwise link burn again).
+
+mod conv2d;
