@@ -50,6 +50,7 @@ const TEST_FEATURES: &str = "convkit-core/ndarray";
 /// Reference scripts that write fixtures (not the helpers or the benchmark).
 const REFGEN_SCRIPTS: &[&str] = &[
     "small_cnn.py",
+    "se_cnn.py",
     "conv_norm_act.py",
     "npy_fixtures.py",
     "transforms.py",

@@ -49,6 +49,8 @@ impl DropoutConfig {
 /// ([`convkit_core::random`]) rather than burn's process-wide generator, so a seeded training
 /// run gets the same masks whatever else runs in the process.
 ///
+/// Tap site: `out`.
+///
 /// # Shapes
 /// - input and output: any shape.
 #[derive(Module, Debug)]
@@ -65,15 +67,17 @@ where
 {
     type Output = Tensor<D>;
 
-    /// Applies dropout in training, the identity otherwise. No sites: its output is the next
-    /// layer's input, and in inference it is the identity.
-    fn forward_tapped(&self, x: Tensor<D>, _taps: &mut Taps<'_>) -> Tensor<D> {
-        if self.prob == 0.0 || !self.training.is_enabled() || !x.device().is_autodiff() {
-            return x;
-        }
-        let keep = 1.0 - self.prob;
-        let mask = random::tensor(x.dims(), Distribution::Bernoulli(keep), &x.device());
-        x * mask / keep
+    /// Applies dropout in training, the identity otherwise; the result is the site `out`.
+    fn forward_tapped(&self, x: Tensor<D>, taps: &mut Taps<'_>) -> Tensor<D> {
+        let training = self.prob > 0.0 && self.training.is_enabled() && x.device().is_autodiff();
+        let out = if training {
+            let keep = 1.0 - self.prob;
+            let mask = random::tensor(x.dims(), Distribution::Bernoulli(keep), &x.device());
+            x * mask / keep
+        } else {
+            x
+        };
+        taps.float("out", out)
     }
 
     /// Any tensor of rank `D`.

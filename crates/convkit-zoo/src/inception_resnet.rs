@@ -391,7 +391,9 @@ impl InceptionResNet {
 
     fn head_tapped(&self, features: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
         let pooled = taps.float("pooled", features.mean_dim(3).mean_dim(2).flatten(1, 3));
-        let x = self.dropout.forward(pooled);
+        let x = self
+            .dropout
+            .forward_tapped(pooled, &mut taps.child("dropout"));
         let x = match &self.embedding {
             Some(head) => head.forward_tapped(x, &mut taps.child("embedding")),
             None => x,

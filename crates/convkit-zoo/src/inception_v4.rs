@@ -191,7 +191,9 @@ impl InceptionV4 {
 
     fn head_tapped(&self, features: Tensor<4>, taps: &mut Taps<'_>) -> Tensor<2> {
         let pooled = taps.float("pooled", features.mean_dim(3).mean_dim(2).flatten(1, 3));
-        let dropped = self.dropout.forward(pooled);
+        let dropped = self
+            .dropout
+            .forward_tapped(pooled, &mut taps.child("dropout"));
         let logits = self
             .classifier
             .forward_tapped(dropped, &mut taps.child("classifier"));

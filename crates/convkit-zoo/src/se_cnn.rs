@@ -1,5 +1,7 @@
 //! A small squeeze-and-excitation CNN classifier for images of any size and channel count.
 
+use std::path::Path;
+
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -7,7 +9,8 @@ use convkit_conv::{
     ChannelSqueezeExcite, ChannelSqueezeExciteConfig, ConvNormAct, ConvNormActConfig, Linear,
     LinearConfig,
 };
-use convkit_core::{Error, ImageClassifier, InputSpec, Result, SiteKind, Tapped, Taps};
+use convkit_core::weights::{WeightReport, load_pytorch_safetensors};
+use convkit_core::{Error, ImageClassifier, InputSpec, KeyMap, Result, SiteKind, Tapped, Taps};
 
 use crate::classifier::{Entry, Parity, Registered};
 
@@ -152,6 +155,20 @@ impl Tapped<Tensor<4>> for SeCnn {
 impl ImageClassifier for SeCnn {
     fn num_classes(&self) -> usize {
         self.num_classes
+    }
+}
+
+impl SeCnn {
+    /// The mapping from the PyTorch reference's `state_dict` keys (`tools/refgen/se_cnn.py`,
+    /// whose module names are these parameter paths) to this model's paths: identical, with
+    /// BatchNorm's `num_batches_tracked` ignored.
+    pub fn pytorch_keys() -> KeyMap {
+        KeyMap::new().ignore(r"num_batches_tracked$")
+    }
+
+    /// Loads the PyTorch reference's `state_dict` (safetensors) into this model.
+    pub fn load_pytorch(self, path: impl AsRef<Path>) -> Result<(Self, WeightReport)> {
+        load_pytorch_safetensors(self, path, &Self::pytorch_keys())
     }
 }
 

@@ -2,6 +2,8 @@
 //! copy of burn, which dominates a clean CI build on two cores.
 
 mod inception;
+mod registry;
 mod se_cnn;
 mod small_cnn;
+mod surface;
 mod unet;

@@ -1,11 +1,12 @@
-//! SeCnn: any input size and channel count, taps, and typed input errors. (Training to ≥ 95%
-//! on synthetic shapes is tested in `crates/convkit-train/tests/se_cnn.rs`.)
+//! SeCnn: parity with its PyTorch reference (`tools/refgen/se_cnn.py`), any input size and
+//! channel count, taps, and typed input errors. (Training to ≥ 95% on synthetic shapes is
+//! tested in `crates/convkit-train/tests/suite/se_cnn.rs`.)
 
 use burn::module::Module;
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Distribution, Int, Tensor};
 use convkit_core::tap::Recorder;
-use convkit_core::testing::test_devices;
-use convkit_core::{Error, ImageClassifier, Tapped, Taps};
+use convkit_core::testing::{Fixture, assert_close, test_devices};
+use convkit_core::{Error, ImageClassifier, Tapped, Taps, fixture_path};
 use convkit_zoo::{SeCnn, SeCnnConfig};
 
 #[test]
@@ -83,4 +84,64 @@ fn wrong_channels_are_typed_errors() {
         .try_init(&device)
         .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
+}
+
+/// The PyTorch reference's weights (`tools/refgen/se_cnn.py`) loaded into SeCnn.
+fn reference_model(device: &Device) -> SeCnn {
+    let (model, report) = SeCnnConfig::new(3)
+        .with_in_channels(2)
+        .with_width(4)
+        .with_reduction(2)
+        .init(device)
+        .load_pytorch(fixture_path!("se_cnn_weights.safetensors"))
+        .unwrap();
+    assert!(
+        report.missing.is_empty() && report.unexpected.is_empty(),
+        "{report:?}"
+    );
+    model
+}
+
+/// Eval logits, the input gradient of the cross-entropy, and train-mode (batch statistics)
+/// logits against the PyTorch reference, on every backend.
+#[test]
+fn matches_the_pytorch_reference() {
+    let io = Fixture::load(fixture_path!("se_cnn_io.safetensors")).unwrap();
+    for (backend, device) in test_devices() {
+        let model = reference_model(&device);
+        let x = io.float::<4>("input", &device).unwrap();
+        assert_close(
+            &format!("eval logits on {backend}"),
+            &model.forward(x).into_data(),
+            io.get("logits_eval").unwrap(),
+            1e-5,
+            1e-5,
+        );
+
+        let ad = device.clone().autodiff();
+        let trained = reference_model(&ad);
+        let x = io.float::<4>("input", &ad).unwrap().require_grad();
+        let target: Tensor<1, Int> = Tensor::from_data(io.get("target").unwrap().clone(), &ad);
+        let eval = trained.valid().fork(&ad);
+        let loss = burn::nn::loss::CrossEntropyLossConfig::new()
+            .init(&ad)
+            .forward(eval.forward(x.clone()), target);
+        let grad = x.grad(&loss.backward()).expect("input gradient");
+        // Gradients are ~1e-3: compare relative to the largest.
+        assert_close(
+            &format!("input gradient on {backend}"),
+            &grad.into_data(),
+            io.get("input_grad_eval").unwrap(),
+            1e-7,
+            1e-4,
+        );
+        let x = io.float::<4>("input", &ad).unwrap();
+        assert_close(
+            &format!("train-mode logits on {backend}"),
+            &trained.forward(x).into_data(),
+            io.get("logits_train").unwrap(),
+            1e-5,
+            1e-5,
+        );
+    }
 }
