@@ -131,11 +131,14 @@ const PARTS: [&str; 4] = [
 /// Values a model computes at its root, outside any sub-module.
 const ROOT: [&str; 3] = ["features", "pooled", "logits"];
 
+/// A tapped forward pass, its output as a rank-4 tensor.
+type Forward = Box<dyn Fn(Tensor<4>, &mut Taps<'_>) -> Tensor<4>>;
+
 /// A model under test: its module tree and a forward pass on a 2-image batch.
 struct Case {
     name: String,
     tree: Tree,
-    forward: Box<dyn Fn(Tensor<4>, &mut Taps<'_>) -> Tensor<4>>,
+    forward: Forward,
     input: [usize; 4],
 }
 
