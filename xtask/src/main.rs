@@ -3,8 +3,9 @@
 //! All cargo invocations use the release profile, so one build of burn (and of its proc
 //! macros and build scripts) serves clippy, the tests, the checks and the docs.
 //!
-//! - `ci`: everything CI checks — formatting, clippy (warnings denied), the tests, `cargo
-//!   check` with the optional backends, and the docs (warnings denied).
+//! - `ci`: everything CI checks — formatting, clippy (warnings denied), the tests, that the
+//!   graph crate and the data crate without its default features build no image or archive
+//!   decoders, `cargo check` with the optional backends, and the docs (warnings denied).
 //! - `test`: the test suite, release profile, on every CPU backend (flex and ndarray).
 //! - `refgen`: regenerate the golden fixtures from the Python references in `tools/refgen/`,
 //!   in a virtualenv under `target/refgen-venv`.
@@ -120,6 +121,7 @@ fn ci() -> Result<()> {
         "warnings",
     ])?;
     test()?;
+    check_light_dependencies()?;
     cargo_run(&[
         "check",
         "--workspace",
@@ -138,6 +140,47 @@ fn ci() -> Result<()> {
     ])
     .env("RUSTDOCFLAGS", "-D warnings");
     run(doc)
+}
+
+/// Decoders a graph-only (or data-without-images) user must not build: the image and archive
+/// crates behind convkit-data's default `images` and `npz` features.
+const HEAVY_DECODERS: &[&str] = &["image", "zip", "png", "zune-jpeg", "zune-core"];
+
+/// Fails if `convkit-graph`, or `convkit-data` without its default features, depends on one of
+/// [`HEAVY_DECODERS`] (issue #20: the graph type lives below the I/O crate).
+fn check_light_dependencies() -> Result<()> {
+    let cases: [(&str, &[&str]); 2] = [
+        ("convkit-graph", &[]),
+        ("convkit-data", &["--no-default-features"]),
+    ];
+    for (package, flags) in cases {
+        let mut cmd = cargo();
+        cmd.args(["tree", "-p", package, "-e", "normal", "--prefix", "none"])
+            .args(["--format", "{p}"])
+            .args(flags);
+        eprintln!("$ {cmd:?}");
+        let out = cmd.output().context("cannot run cargo tree")?;
+        if !out.status.success() {
+            bail!(
+                "cargo tree failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let heavy: Vec<&str> = HEAVY_DECODERS
+            .iter()
+            .copied()
+            .filter(|name| tree.lines().any(|l| l.split(' ').next() == Some(*name)))
+            .collect();
+        if !heavy.is_empty() {
+            bail!(
+                "{package} {} depends on {}",
+                flags.join(" "),
+                heavy.join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 fn venv_python() -> PathBuf {

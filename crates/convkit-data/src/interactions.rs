@@ -55,6 +55,7 @@ use std::path::Path;
 
 use burn::config::Config;
 use convkit_core::{Error, Result};
+use convkit_graph::{Graph, GraphFill};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -329,24 +330,25 @@ impl Interactions {
 
     /// The items of every user (compressed sparse rows, items of a user in interaction order).
     pub fn by_user(&self) -> UserItems {
-        let mut offsets = vec![0usize; self.num_users + 1];
+        // A directed graph whose rows are users and whose targets are items: with
+        // max(users, items) nodes both id ranges fit, and rows past the users stay empty.
+        let nodes = self.num_users.max(self.num_items);
+        let mut counts = vec![0usize; nodes + 1];
         for &u in &self.users {
-            offsets[u as usize + 1] += 1;
+            counts[u as usize + 1] += 1;
         }
-        for u in 0..self.num_users {
-            offsets[u + 1] += offsets[u];
-        }
-        let mut next = offsets[..self.num_users].to_vec();
+        let mut fill = GraphFill::from_counts(counts, false, true)
+            .expect("user and item ids are u32, so their count is a valid node count");
         let mut entries = vec![0usize; self.len()];
-        for (e, &u) in self.users.iter().enumerate() {
-            let slot = &mut next[u as usize];
-            entries[*slot] = e;
-            *slot += 1;
+        for (e, (&u, &i)) in self.users.iter().zip(&self.items).enumerate() {
+            let slot = fill
+                .place_entry(u, i, 1.0)
+                .expect("ids were checked against the counts when the interactions were built");
+            entries[slot] = e;
         }
-        let items = entries.iter().map(|&e| self.items[e]).collect();
         UserItems {
-            offsets,
-            items,
+            num_users: self.num_users,
+            graph: fill.finish().expect("rows filled exactly to their counts"),
             entries,
         }
     }
@@ -471,43 +473,54 @@ fn degrees(ids: &[u32], count: usize) -> Vec<usize> {
     degree
 }
 
-/// The items of each user as compressed sparse rows ([`Interactions::by_user`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The items of each user as compressed sparse rows ([`Interactions::by_user`]): a directed
+/// [`Graph`] from users to items (rows `0..num_users`), with the position of each entry's
+/// interaction.
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserItems {
-    offsets: Vec<usize>,
-    items: Vec<u32>,
+    num_users: usize,
+    graph: Graph,
     entries: Vec<usize>,
 }
 
 impl UserItems {
     /// Number of users.
     pub fn num_users(&self) -> usize {
-        self.offsets.len() - 1
+        self.num_users
     }
 
     /// The items of `user` in interaction order; empty for a user out of range.
     pub fn items(&self, user: usize) -> &[u32] {
-        self.range(user).map_or(&[], |r| &self.items[r])
+        if user < self.num_users {
+            self.graph.neighbors(user)
+        } else {
+            &[]
+        }
     }
 
     /// The positions in the [`Interactions`] arrays of `user`'s interactions (to look up
     /// ratings or timestamps); empty for a user out of range.
     pub fn entries(&self, user: usize) -> &[usize] {
-        self.range(user).map_or(&[], |r| &self.entries[r])
+        match self.offsets().get(user..=user + 1) {
+            Some(&[start, end]) => &self.entries[start..end],
+            _ => &[],
+        }
     }
 
     /// Row offsets: the items of user `u` are `all_items()[offsets[u]..offsets[u + 1]]`.
     pub fn offsets(&self) -> &[usize] {
-        &self.offsets
+        &self.graph.offsets()[..=self.num_users]
     }
 
     /// The items of all users, user after user.
     pub fn all_items(&self) -> &[u32] {
-        &self.items
+        self.graph.targets()
     }
 
-    fn range(&self, user: usize) -> Option<std::ops::Range<usize>> {
-        Some(*self.offsets.get(user)?..*self.offsets.get(user + 1)?)
+    /// The user → item adjacency: row `u < num_users` holds user `u`'s items (node ids are
+    /// item ids; the graph has `max(users, items)` nodes).
+    pub fn graph(&self) -> &Graph {
+        &self.graph
     }
 }
 

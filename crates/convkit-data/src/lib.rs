@@ -58,6 +58,7 @@ mod dataset;
 pub mod graph;
 pub mod idx;
 mod image;
+#[cfg(feature = "images")]
 pub mod image_folder;
 mod image_set;
 pub mod interactions;

@@ -49,9 +49,9 @@ use burn::config::Config;
 use convkit_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use super::csr::{CsrFill, check_num_nodes};
 use super::{Graph, MAX_NODES, parse_finite};
 use crate::lines::{Field, Line, LineReader, Separator, quoted};
+use convkit_graph::{GraphFill, check_num_nodes};
 
 /// How node ids are numbered in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,7 +170,7 @@ pub fn read_edge_list(path: impl AsRef<Path>, options: &EdgeListOptions) -> Resu
     let mut layout = Layout::default();
     let mut ids = IdRange::default();
     let mut first_pass = EdgeDigest::default();
-    // The entries of raw id r are counted at r + 1, the layout `CsrFill` wants for zero-based
+    // The entries of raw id r are counted at r + 1, the layout `GraphFill` wants for zero-based
     // ids; for one-based ids one leading slot is dropped afterwards.
     let mut counts: Vec<usize> = Vec::new();
     if let Some(n) = options.num_nodes {
@@ -222,7 +222,7 @@ pub fn read_edge_list(path: impl AsRef<Path>, options: &EdgeListOptions) -> Resu
         .data
         .map_or(options.weights == Weights::Weighted, |d| d.weighted);
     let mut placer = Placer::new(
-        CsrFill::new(counts, weighted, directed)?,
+        GraphFill::from_counts(counts, weighted, directed)?,
         num_nodes,
         directed,
     );
@@ -268,7 +268,7 @@ const PLACE_BATCH: usize = 1 << 18;
 /// Undirected edges also write the target's row, which grouping by source would reorder: they
 /// are placed in file order.
 struct Placer {
-    fill: CsrFill,
+    fill: GraphFill,
     /// (source, target, weight, line - `first_line`)
     batch: Vec<(u32, u32, f32, u32)>,
     first_line: usize,
@@ -280,7 +280,7 @@ struct Placer {
 }
 
 impl Placer {
-    fn new(fill: CsrFill, num_nodes: usize, directed: bool) -> Self {
+    fn new(fill: GraphFill, num_nodes: usize, directed: bool) -> Self {
         // About 4 edges per block of a full batch: the blocks then cover the rows densely.
         let blocks = if directed { PLACE_BATCH / 4 } else { 0 };
         let id_bits = usize::BITS - num_nodes.leading_zeros();

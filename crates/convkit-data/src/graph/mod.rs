@@ -1,13 +1,13 @@
-//! Graphs on the host: a compressed sparse row [`Graph`], node attributes ([`NodeData`]), the
-//! readers of the common graph dataset formats, and deterministic synthetic graphs.
+//! The readers of the common graph dataset formats and deterministic synthetic graphs, all
+//! producing `convkit-graph`'s types (re-exported here).
 //!
 //! Everything here is plain Rust (no tensors): the graph models build their tensors from these
 //! types.
 //!
-//! - [`Graph`] ([`csr`]): CSR adjacency with `u32` node ids, optional `f32` edge weights,
-//!   directed or undirected; edge index export in the PyTorch Geometric layout, self loops and
-//!   the GCN normalisation `D^-1/2 (A+I) D^-1/2` of Kipf & Welling (2017); conversions to and
-//!   from `petgraph`.
+//! - [`Graph`] ([`csr`], from `convkit-graph`): CSR adjacency with `u32` node ids, optional
+//!   `f32` edge weights, directed or undirected; edge index export in the PyTorch Geometric
+//!   layout, self loops and the GCN normalisation `D^-1/2 (A+I) D^-1/2` of Kipf & Welling
+//!   (2017); conversions to and from `petgraph`.
 //! - [`NodeData`]: a graph with node features, labels (possibly unknown), class names and node
 //!   names.
 //! - Readers: [`edge_list`] (whitespace or CSV edge lists, streamed into CSR), [`linqs`] (the
@@ -27,18 +27,14 @@
 //! assert_eq!((src, dst), (vec![0, 1, 1, 2], vec![1, 0, 2, 1]));
 //! ```
 
-pub mod csr;
 pub mod edge_list;
 pub mod elliptic;
 pub mod karate;
 pub mod linqs;
-mod node_data;
-mod petgraph_interop;
 pub mod sbm;
 pub mod temporal;
 
-pub use csr::{Graph, MAX_NODES};
-pub use node_data::NodeData;
+pub use convkit_graph::{Graph, GraphFill, MAX_NODES, NodeData, csr};
 
 use convkit_core::Result;
 

@@ -67,7 +67,7 @@ impl Graph {
                 format!("{} weights for {} edges", w.len(), edges.len()),
             ));
         }
-        // Entries of row u counted at u + 1: the layout CsrFill turns into offsets in place.
+        // Entries of row u counted at u + 1: the layout GraphFill turns into offsets in place.
         let mut counts = vec![0usize; check_num_nodes(num_nodes)? + 1];
         for (i, &(u, v)) in edges.iter().enumerate() {
             if u as usize >= num_nodes || v as usize >= num_nodes {
@@ -81,7 +81,7 @@ impl Graph {
                 counts[v as usize + 1] += 1;
             }
         }
-        let mut fill = CsrFill::new(counts, weights.is_some(), directed)?;
+        let mut fill = GraphFill::from_counts(counts, weights.is_some(), directed)?;
         for (i, &(u, v)) in edges.iter().enumerate() {
             // Cannot fail: the counts come from the same edges.
             fill.place(u, v, weights.map_or(1.0, |w| w[i]));
@@ -345,7 +345,7 @@ impl Graph {
 }
 
 /// `num_nodes`, or an error if it is above [`MAX_NODES`].
-pub(crate) fn check_num_nodes(num_nodes: usize) -> Result<usize> {
+pub fn check_num_nodes(num_nodes: usize) -> Result<usize> {
     if num_nodes > MAX_NODES {
         return Err(Error::invalid(
             "number of nodes",
@@ -355,8 +355,20 @@ pub(crate) fn check_num_nodes(num_nodes: usize) -> Result<usize> {
     Ok(num_nodes)
 }
 
-/// Fills a CSR graph in place from per-node entry counts: the second half of a two-pass
-/// build (count, then place) whose only allocations are the graph's own arrays.
+/// Builds a [`Graph`] in place from per-node entry counts: the second half of a two-pass build
+/// (count, then place) whose only allocations are the graph's own arrays. Readers that stream
+/// a file twice (edge lists) and [`Graph::from_edges`] build through it.
+///
+/// ```
+/// use convkit_graph::GraphFill;
+/// // Two entries in row 0, one in row 2, of a 3-node directed graph (counts of row u at u + 1).
+/// let mut fill = GraphFill::from_counts(vec![0, 2, 0, 1], false, true).unwrap();
+/// assert_eq!(fill.place_entry(0, 2, 1.0), Some(0));
+/// assert_eq!(fill.place_entry(2, 1, 1.0), Some(2));
+/// assert_eq!(fill.place_entry(0, 1, 1.0), Some(1));
+/// let g = fill.finish().unwrap();
+/// assert_eq!((g.neighbors(0), g.neighbors(2)), (&[2, 1][..], &[1][..]));
+/// ```
 ///
 /// While filling, `offsets[u + 1]` is the next free slot of row `u` (it starts at the start of
 /// the row and ends at its end, which is the start of row `u + 1`: the final offsets). Rows
@@ -364,18 +376,18 @@ pub(crate) fn check_num_nodes(num_nodes: usize) -> Result<usize> {
 /// next row; callers that cannot trust their second pass to match the counts (a file read
 /// twice) compare a digest of both passes, and [`finish`](Self::finish) rejects offsets that
 /// are not a valid CSR, so a mismatch is an error, never a panic.
-pub(crate) struct CsrFill {
+pub struct GraphFill {
     offsets: Vec<usize>,
     targets: Vec<u32>,
     weights: Option<Vec<f32>>,
     directed: bool,
 }
 
-impl CsrFill {
+impl GraphFill {
     /// Allocates a graph with `counts[u + 1]` entries in row `u` (the number of nodes is
     /// `counts.len() - 1`; `counts[0]` is ignored), reusing `counts` as the offsets. Errors if
     /// `counts` is empty or the total overflows.
-    pub(crate) fn new(counts: Vec<usize>, weighted: bool, directed: bool) -> Result<Self> {
+    pub fn from_counts(counts: Vec<usize>, weighted: bool, directed: bool) -> Result<Self> {
         check_num_nodes(counts.len().saturating_sub(1))?;
         let mut offsets = counts;
         let Some(first) = offsets.first_mut() else {
@@ -390,7 +402,7 @@ impl CsrFill {
                 .checked_add(count)
                 .ok_or_else(|| Error::invalid("graph", "more entries than memory can address"))?;
         }
-        Ok(CsrFill {
+        Ok(GraphFill {
             offsets,
             targets: vec![0; total],
             weights: weighted.then(|| vec![0.0; total]),
@@ -400,30 +412,35 @@ impl CsrFill {
 
     /// Places edge `u -> v` (and `v -> u` if undirected and `u != v`). False if an id is out
     /// of range or there is no room left.
-    pub(crate) fn place(&mut self, u: u32, v: u32, weight: f32) -> bool {
-        self.place_entry(u, v, weight)
-            && (self.directed || u == v || self.place_entry(v, u, weight))
+    pub fn place(&mut self, u: u32, v: u32, weight: f32) -> bool {
+        self.place_entry(u, v, weight).is_some()
+            && (self.directed || u == v || self.place_entry(v, u, weight).is_some())
     }
 
-    fn place_entry(&mut self, u: u32, v: u32, weight: f32) -> bool {
+    /// Places the one entry `u -> v` in row `u` and returns its position among the graph's
+    /// entries (to keep per-entry data beside the graph), or `None` if an id is out of range
+    /// or no room is left. (More entries in a row than counted spill into the next row;
+    /// [`finish`](Self::finish) then refuses the result.)
+    pub fn place_entry(&mut self, u: u32, v: u32, weight: f32) -> Option<usize> {
         let num_nodes = self.offsets.len() - 1;
         let total = self.targets.len();
         match self.offsets.get_mut(u as usize + 1) {
             Some(slot) if *slot < total && (v as usize) < num_nodes => {
-                self.targets[*slot] = v;
+                let position = *slot;
+                self.targets[position] = v;
                 if let Some(w) = &mut self.weights {
-                    w[*slot] = weight;
+                    w[position] = weight;
                 }
                 *slot += 1;
-                true
+                Some(position)
             }
-            _ => false,
+            _ => None,
         }
     }
 
     /// The graph, or `None` if the rows are not filled exactly to their ends (the offsets
     /// are then not non-decreasing up to the number of entries).
-    pub(crate) fn finish(self) -> Option<Graph> {
+    pub fn finish(self) -> Option<Graph> {
         let valid = self.offsets.windows(2).all(|w| w[0] <= w[1])
             && self.offsets.last() == Some(&self.targets.len());
         valid.then(|| Graph {
@@ -549,21 +566,21 @@ mod tests {
 
     #[test]
     fn fill_rejects_edges_other_than_counted() {
-        let mut fill = CsrFill::new(vec![0, 1, 0], false, true).unwrap();
+        let mut fill = GraphFill::from_counts(vec![0, 1, 0], false, true).unwrap();
         assert!(!fill.place(0, 5, 1.0), "target out of range");
         assert!(!fill.place(7, 0, 1.0), "source out of range");
         assert!(fill.place(0, 1, 1.0));
         assert!(!fill.place(0, 1, 1.0), "no room left");
         assert_eq!(fill.finish().unwrap().offsets(), &[0, 1, 1]);
-        let mut spilled = CsrFill::new(vec![0, 1, 1], false, true).unwrap();
+        let mut spilled = GraphFill::from_counts(vec![0, 1, 1], false, true).unwrap();
         assert!(spilled.place(0, 1, 1.0) && spilled.place(0, 1, 1.0));
         assert!(spilled.finish().is_none(), "row 0 spilled into row 1");
         assert!(
-            CsrFill::new(vec![0, 1], false, true)
+            GraphFill::from_counts(vec![0, 1], false, true)
                 .unwrap()
                 .finish()
                 .is_none()
         );
-        assert!(CsrFill::new(vec![], false, true).is_err());
+        assert!(GraphFill::from_counts(vec![], false, true).is_err());
     }
 }

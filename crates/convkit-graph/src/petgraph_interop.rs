@@ -6,7 +6,7 @@ use convkit_core::{Error, Result};
 use petgraph::EdgeType;
 use petgraph::graph::{IndexType, NodeIndex};
 
-use super::Graph;
+use crate::Graph;
 
 impl Graph {
     /// This graph as a petgraph graph with `()` nodes, `f32` edge weights (1 if unweighted) and

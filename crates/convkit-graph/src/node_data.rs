@@ -2,7 +2,7 @@
 
 use convkit_core::{Error, Result};
 
-use super::Graph;
+use crate::Graph;
 
 /// A [`Graph`] with per-node attributes, as the dataset readers and generators produce it.
 ///
