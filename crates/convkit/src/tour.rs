@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use burn::module::Module;
 use burn::tensor::Device;
 use convkit_core::weights::parameter_bytes;
-use convkit_core::{Result, Tapped};
+use convkit_core::{Error, Result, Tapped};
 use convkit_data::{DataLoader, ImageBatcher, ShapesConfig, ShapesDataset};
 use convkit_train::{
     EpochStats, EvalStats, Loss, LrSchedule, TrainConfig, checkpoint, evaluate, fit,
@@ -64,6 +64,47 @@ impl Default for TourConfig {
     }
 }
 
+impl TourConfig {
+    /// The model the tour trains: a [`SmallCnn`] for the three shapes on one channel.
+    pub fn model(&self) -> SmallCnnConfig {
+        SmallCnnConfig::new(ShapesDataset::class_names().len())
+            .with_width(self.width)
+            .with_kernel_size(self.kernel_size)
+            .with_pool_size(self.pool_size)
+    }
+
+    /// Checks every setting before anything is trained or written: positive epochs and
+    /// split sizes, a positive finite learning rate, finite non-negative noise, a model that
+    /// builds and takes the tour's 28×28 images, and an output folder that may be written.
+    pub fn validate(&self, device: &Device) -> Result<()> {
+        let what = "tour";
+        if self.epochs == 0 || self.train_size == 0 || self.test_size == 0 {
+            return Err(Error::invalid(
+                what,
+                "--epochs, --train-size and --test-size must be positive",
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::invalid(
+                "--lr",
+                format!("{} is not a positive number", self.lr),
+            ));
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return Err(Error::invalid(
+                "--noise",
+                format!("{} is not a non-negative number", self.noise),
+            ));
+        }
+        let model = self.model().try_init(device)?;
+        model.check_input(&[1, 1, TOUR_IMAGE_SIZE, TOUR_IMAGE_SIZE])?;
+        checkpoint::check_target(&self.out, true)
+    }
+}
+
+/// Side of the tour's square images.
+pub const TOUR_IMAGE_SIZE: usize = 28;
+
 /// What the tour measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TourReport {
@@ -80,16 +121,51 @@ pub struct TourReport {
     pub checkpoint: PathBuf,
 }
 
-fn shapes(len: usize, seed: u64, noise: f32) -> ShapesDataset {
-    ShapesDataset::new(ShapesConfig::new(len).with_seed(seed).with_noise(noise))
+impl TourReport {
+    /// The tour's promise: the reloaded checkpoint reproduces the trained model bit for bit,
+    /// and the test accuracy is at least [`TOUR_MIN_ACCURACY`].
+    pub fn verify(&self) -> Result<()> {
+        let accuracy = self.test.accuracy.unwrap_or(0.0);
+        if self.reloaded_test.accuracy != self.test.accuracy || !self.bit_exact {
+            return Err(Error::invalid(
+                "tour",
+                "the reloaded checkpoint does not reproduce the trained model",
+            ));
+        }
+        if accuracy < TOUR_MIN_ACCURACY {
+            return Err(Error::invalid(
+                "tour",
+                format!(
+                    "test accuracy {:.2}% is below the {:.0}% the tour promises",
+                    100.0 * accuracy,
+                    100.0 * TOUR_MIN_ACCURACY
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
-/// Runs the tour on `device`, calling `on_epoch` after every epoch.
+/// The test accuracy the tour promises.
+pub const TOUR_MIN_ACCURACY: f64 = 0.95;
+
+fn shapes(len: usize, seed: u64, noise: f32) -> ShapesDataset {
+    ShapesDataset::new(
+        ShapesConfig::new(len)
+            .with_seed(seed)
+            .with_noise(noise)
+            .with_image_size(TOUR_IMAGE_SIZE),
+    )
+}
+
+/// Runs the tour on `device`, calling `on_epoch` after every epoch. The configuration is
+/// validated first ([`TourConfig::validate`]).
 pub fn run(
     config: &TourConfig,
     device: &Device,
     on_epoch: impl FnMut(&EpochStats),
 ) -> Result<TourReport> {
+    config.validate(device)?;
     let train_set = shapes(config.train_size, config.seed, config.noise);
     let test_set = shapes(
         config.test_size,
@@ -99,10 +175,7 @@ pub fn run(
     let train = DataLoader::new(&train_set, ImageBatcher::new(), 64).shuffle(config.seed);
     let test = DataLoader::new(&test_set, ImageBatcher::new(), 256);
 
-    let model_config = SmallCnnConfig::new(ShapesDataset::class_names().len())
-        .with_width(config.width)
-        .with_kernel_size(config.kernel_size)
-        .with_pool_size(config.pool_size);
+    let model_config = config.model();
     let train_device = device.clone().autodiff();
     convkit_core::random::seed(config.seed);
     let model = model_config.init(&train_device);

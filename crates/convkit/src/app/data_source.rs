@@ -141,6 +141,19 @@ impl Default for Preprocess {
 }
 
 impl Preprocess {
+    /// Parses a `--resize` value, `HEIGHTxWIDTH` with positive numbers (`32x32`).
+    pub fn parse_resize(text: &str) -> Result<[usize; 2]> {
+        text.split_once(['x', 'X'])
+            .and_then(|(h, w)| Some([h.trim().parse().ok()?, w.trim().parse().ok()?]))
+            .filter(|[h, w]: &[usize; 2]| *h > 0 && *w > 0)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "--resize",
+                    format!("`{text}`: expected HEIGHTxWIDTH with positive numbers, e.g. 32x32"),
+                )
+            })
+    }
+
     /// The resize to `[height, width]` with the filter used everywhere in the command line.
     pub fn resize_to(height: usize, width: usize) -> Result<Resize> {
         Resize::new(
@@ -163,6 +176,9 @@ pub struct LoadedData {
     pub test: ImageSet,
     /// Where the test split came from (`t10k files`, `test/ folder`, `held out 20% …`).
     pub test_origin: String,
+    /// Whether the test split was held out of the training images
+    /// ([`Preprocess::val_fraction`]) rather than given by the data.
+    pub held_out: bool,
     /// What was detected while reading (array layout, conversions), for the user.
     pub notes: Vec<String>,
 }
@@ -272,6 +288,7 @@ pub fn load(source: &DataSource, pre: &Preprocess) -> Result<LoadedData> {
         train,
         test,
         test_origin,
+        held_out: source.format == DataFormat::Images && !dir.join("train").is_dir(),
         notes,
     })
 }

@@ -11,9 +11,11 @@
 //! - [`predict()`]: top-k class probabilities of image files or `.npy` arrays
 //!   ([`PredictReport`]).
 //! - [`model_list`]: the zoo's classifiers with parameter counts and input sizes.
+//! - [`info()`]: version, compiled backends, devices and threads ([`InfoReport`]).
 
 mod data_source;
 mod eval;
+mod info;
 mod model_list;
 mod predict;
 mod train;
@@ -21,6 +23,7 @@ mod trained_classifier;
 
 pub use data_source::{DataFormat, DataSource, LoadedData, Preprocess, load};
 pub use eval::{EvalReport, eval};
+pub use info::{DeviceStatus, InfoReport, info};
 pub use model_list::{LISTED_CHANNELS, LISTED_CLASSES, ModelEntry, model_list};
 pub use predict::{ClassProbability, PredictReport, Prediction, predict};
 pub use train::{

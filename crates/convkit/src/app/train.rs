@@ -16,7 +16,7 @@ use convkit_train::{
 use convkit_zoo::{Classifier, ClassifierKind};
 use serde::{Deserialize, Serialize};
 
-use super::data_source::{DataSource, LoadedData, Preprocess, load};
+use super::data_source::{DataFormat, DataSource, LoadedData, Preprocess, load};
 use super::trained_classifier::{ClassifierCard, TrainedClassifier};
 
 /// Batch size of every evaluation pass (test accuracy per epoch, final report, `eval`).
@@ -47,6 +47,10 @@ pub struct TrainOptions {
     pub progress: bool,
     /// How images are brought to one shape.
     pub preprocess: Preprocess,
+    /// The share of an `images` folder without `test/` to hold out for testing, when the
+    /// user chose one (`--val-fraction`); it replaces `preprocess.val_fraction`. An error for
+    /// data that has its own test split.
+    pub val_fraction: Option<f64>,
 }
 
 impl TrainOptions {
@@ -63,6 +67,7 @@ impl TrainOptions {
             force: false,
             progress: true,
             preprocess: Preprocess::default(),
+            val_fraction: None,
         }
     }
 }
@@ -177,7 +182,25 @@ pub fn train(
     }
     let mut preprocess = options.preprocess.clone();
     preprocess.split_seed = options.seed;
+    if let Some(fraction) = options.val_fraction {
+        if options.data.format != DataFormat::Images {
+            return Err(Error::invalid(
+                "option",
+                "--val-fraction applies to the images format only (the others have a test split)",
+            ));
+        }
+        preprocess.val_fraction = fraction;
+    }
     let data = load(&options.data, &preprocess)?;
+    if options.val_fraction.is_some() && !data.held_out {
+        return Err(Error::invalid(
+            "option",
+            format!(
+                "--val-fraction applies to image folders without test/: {} has train/ and test/",
+                options.data.path.display()
+            ),
+        ));
+    }
     let summary = DataSummary::new(&options.data, &data);
     on_loaded(&summary, &data.notes);
 
