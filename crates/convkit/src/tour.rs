@@ -3,8 +3,8 @@
 //!
 //! Defaults: 5×5 kernels (receptive field 13 px, enough to tell a square's corners from a
 //! triangle's on 28×28 images; with 3×3 kernels the same run plateaus near 95%), width 16,
-//! 8 epochs of Adam at 3e-3 with one epoch of warm-up and cosine decay. Measured: 99.0% test
-//! accuracy at the default seed 0, 97.5–99.0% over seeds 0–9.
+//! 8 epochs of Adam at 3e-3 with one epoch of warm-up and cosine decay. Measured: 98.3% test
+//! accuracy at the default seed 42, 97.5–99.0% over seeds 0–9.
 
 use std::path::PathBuf;
 
