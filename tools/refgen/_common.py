@@ -54,6 +54,29 @@ def randomize_batch_norm(bn: nn.BatchNorm2d) -> None:
     bn.num_batches_tracked.fill_(10)
 
 
+def classifier_passes(
+    model: nn.Module, x: torch.Tensor, target: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, nn.Module]:
+    """The reference passes of a classifier fixture: in eval mode the logits, their
+    cross-entropy against `target` and its gradient with respect to `x`; then one train-mode
+    forward (batch statistics) on a deep copy, so `model` keeps its eval state and running
+    statistics. Returns (logits_eval, loss_eval, input_grad_eval, logits_train, train_copy)."""
+    import copy
+
+    import torch.nn.functional as F
+
+    model.eval()
+    x_eval = x.clone().requires_grad_(True)
+    logits_eval = model(x_eval)
+    loss_eval = F.cross_entropy(logits_eval, target)
+    (input_grad_eval,) = torch.autograd.grad(loss_eval, x_eval)
+    train_model = copy.deepcopy(model)
+    train_model.train()
+    with torch.no_grad():
+        logits_train = train_model(x)
+    return logits_eval, loss_eval, input_grad_eval, logits_train, train_model
+
+
 def save(tensors: dict[str, torch.Tensor], path: Path, generator: str | None) -> None:
     """Write `tensors` as safetensors (contiguous, detached CPU copies).
 

@@ -30,8 +30,6 @@ import sys
 
 sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -91,16 +89,9 @@ def build_reference() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]
     x = torch.randn(3, 2, 12, 10)
     target = torch.randint(0, 3, (3,), dtype=torch.int64)
 
-    model.eval()
-    x_eval = x.clone().requires_grad_(True)
-    logits_eval = model(x_eval)
-    loss = F.cross_entropy(logits_eval, target)
-    (input_grad_eval,) = torch.autograd.grad(loss, x_eval)
-
-    train_model = copy.deepcopy(model)
-    train_model.train()
-    with torch.no_grad():
-        logits_train = train_model(x)
+    logits_eval, _, input_grad_eval, logits_train, _ = _common.classifier_passes(
+        model, x, target
+    )
 
     io = {
         "input": x,

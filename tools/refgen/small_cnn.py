@@ -39,8 +39,6 @@ import sys
 
 sys.dont_write_bytecode = True  # keep tools/refgen free of __pycache__
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -80,19 +78,9 @@ def build_reference() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]
     x = torch.randn(4, 3, 16, 16)
     target = torch.randint(0, 3, (4,), dtype=torch.int64)
 
-    # Eval mode: logits, loss and the gradient of the loss w.r.t. the input.
-    model.eval()
-    x_eval = x.clone().requires_grad_(True)
-    logits_eval = model(x_eval)
-    loss_eval = F.cross_entropy(logits_eval, target)
-    (input_grad_eval,) = torch.autograd.grad(loss_eval, x_eval)
-
-    # Train mode on a deep copy, so the saved weights/running stats stay the
-    # eval ones. One forward pass updates the copy's running statistics.
-    train_model = copy.deepcopy(model)
-    train_model.train()
-    with torch.no_grad():
-        logits_train = train_model(x)
+    logits_eval, loss_eval, input_grad_eval, logits_train, train_model = (
+        _common.classifier_passes(model, x, target)
+    )
 
     weights = dict(model.state_dict())
     io = {

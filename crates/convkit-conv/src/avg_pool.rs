@@ -4,8 +4,10 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::Tensor;
 use convkit_core::check::Dim;
-use convkit_core::{Error, InputSpec, Result, Tapped, Taps};
+use convkit_core::{InputSpec, Result, Tapped, Taps};
 use convkit_ops::AvgPoolOptions;
+
+use crate::max_pool::window_stride;
 
 /// Configuration of [`AvgPool`].
 #[derive(Config, Debug)]
@@ -36,17 +38,12 @@ impl AvgPoolConfig {
     /// Creates the pooling layer, or says why the configuration is invalid: the window and
     /// stride must be positive and the padding at most half the window (PyTorch's rule).
     pub fn try_init(&self) -> Result<AvgPool> {
-        let stride = self.stride.unwrap_or(self.kernel_size);
-        if self.kernel_size == 0 || stride == 0 || 2 * self.padding > self.kernel_size {
-            return Err(Error::invalid(
-                "AvgPool config",
-                format!(
-                    "window {} and stride {stride} must be positive and the padding {} at most \
-                     half the window",
-                    self.kernel_size, self.padding
-                ),
-            ));
-        }
+        let stride = window_stride(
+            "AvgPool config",
+            self.kernel_size,
+            self.stride,
+            self.padding,
+        )?;
         Ok(AvgPool {
             kernel_size: self.kernel_size,
             stride,

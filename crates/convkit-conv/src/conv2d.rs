@@ -8,14 +8,24 @@ use convkit_core::check::Dim;
 use convkit_core::{Error, InputSpec, Result, Tapped, Taps, init};
 use convkit_ops::ConvOptions;
 
-/// burn's and PyTorch's default initialization of convolution and linear layers: Kaiming
-/// uniform with gain `1/sqrt(3)`, i.e. `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` for the weight and
-/// the bias.
-pub(crate) fn default_initializer() -> Initializer {
-    Initializer::KaimingUniform {
+/// A layer's weight of `shape` and, if `bias`, its bias of `outputs` values, with burn's and
+/// PyTorch's default initialization of convolution and linear layers: Kaiming uniform with
+/// gain `1/sqrt(3)`, i.e. `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` for both, drawn from the calling
+/// thread's seeded stream.
+pub(crate) fn weight_and_bias<const D: usize>(
+    shape: [usize; D],
+    outputs: usize,
+    bias: bool,
+    [fan_in, fan_out]: [Option<usize>; 2],
+    device: &Device,
+) -> (Param<Tensor<D>>, Option<Param<Tensor<1>>>) {
+    let kaiming = Initializer::KaimingUniform {
         gain: 1.0 / 3f64.sqrt(),
         fan_out_only: false,
-    }
+    };
+    let weight = init::param(&kaiming, shape, fan_in, fan_out, device);
+    let bias = bias.then(|| init::param(&kaiming, [outputs], fan_in, fan_out, device));
+    (weight, bias)
 }
 
 /// Configuration of [`Conv2d`].
@@ -87,13 +97,12 @@ impl Conv2dConfig {
         let [kh, kw] = self.kernel_size;
         let per_group = c_in / self.groups;
         let (fan_in, fan_out) = (per_group * kh * kw, c_out / self.groups * kh * kw);
-        let initializer = default_initializer();
-        let param = |shape| init::param(&initializer, shape, Some(fan_in), Some(fan_out), device);
+        let fans = [Some(fan_in), Some(fan_out)];
+        let (weight, bias) =
+            weight_and_bias([c_out, per_group, kh, kw], c_out, self.bias, fans, device);
         Ok(Conv2d {
-            weight: param([c_out, per_group, kh, kw]),
-            bias: self
-                .bias
-                .then(|| init::param(&initializer, [c_out], Some(fan_in), Some(fan_out), device)),
+            weight,
+            bias,
             stride: self.stride,
             padding: self.padding,
             dilation: self.dilation,

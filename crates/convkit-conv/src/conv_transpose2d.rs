@@ -3,10 +3,10 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
-use convkit_core::{Error, InputSpec, Result, Tapped, Taps, init};
+use convkit_core::{Error, InputSpec, Result, Tapped, Taps};
 use convkit_ops::ConvTransposeOptions;
 
-use crate::conv2d::default_initializer;
+use crate::conv2d::weight_and_bias;
 
 /// Configuration of [`ConvTranspose2d`].
 #[derive(Config, Debug)]
@@ -48,13 +48,11 @@ impl ConvTranspose2dConfig {
                 "channels, kernel size and stride must be positive",
             ));
         }
-        let initializer = default_initializer();
-        let fan_in = Some(c_out * kh * kw);
+        let fans = [Some(c_out * kh * kw), None];
+        let (weight, bias) = weight_and_bias([c_in, c_out, kh, kw], c_out, self.bias, fans, device);
         Ok(ConvTranspose2d {
-            weight: init::param(&initializer, [c_in, c_out, kh, kw], fan_in, None, device),
-            bias: self
-                .bias
-                .then(|| init::param(&initializer, [c_out], fan_in, None, device)),
+            weight,
+            bias,
             stride: self.stride,
             padding: self.padding,
         })

@@ -5,9 +5,9 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use convkit_core::check::Dim;
 use convkit_core::tap::Tappable;
-use convkit_core::{Error, InputSpec, Result, Tapped, Taps, init};
+use convkit_core::{Error, InputSpec, Result, Tapped, Taps};
 
-use crate::conv2d::default_initializer;
+use crate::conv2d::weight_and_bias;
 
 /// Configuration of [`Linear`].
 #[derive(Config, Debug)]
@@ -41,14 +41,9 @@ impl LinearConfig {
                 "input and output features must be positive",
             ));
         }
-        let initializer = default_initializer();
-        let fans = (Some(d_in), Some(d_out));
-        Ok(Linear {
-            weight: init::param(&initializer, [d_in, d_out], fans.0, fans.1, device),
-            bias: self
-                .bias
-                .then(|| init::param(&initializer, [d_out], fans.0, fans.1, device)),
-        })
+        let fans = [Some(d_in), Some(d_out)];
+        let (weight, bias) = weight_and_bias([d_in, d_out], d_out, self.bias, fans, device);
+        Ok(Linear { weight, bias })
     }
 }
 

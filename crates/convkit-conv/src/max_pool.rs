@@ -33,28 +33,43 @@ impl MaxPoolConfig {
     /// Creates the pooling layer, or says why the configuration is invalid: the window and
     /// stride must be positive and the padding at most half the window (PyTorch's rule).
     pub fn try_init(&self) -> Result<MaxPool> {
-        let stride = self.stride.unwrap_or(self.kernel_size);
-        if self.kernel_size == 0 || stride == 0 {
-            return Err(Error::invalid(
-                "MaxPool config",
-                "the window and the stride must be positive",
-            ));
-        }
-        if 2 * self.padding > self.kernel_size {
-            return Err(Error::invalid(
-                "MaxPool config",
-                format!(
-                    "padding {} is more than half the {}-wide window",
-                    self.padding, self.kernel_size
-                ),
-            ));
-        }
+        let stride = window_stride(
+            "MaxPool config",
+            self.kernel_size,
+            self.stride,
+            self.padding,
+        )?;
         Ok(MaxPool {
             kernel_size: self.kernel_size,
             stride,
             padding: self.padding,
         })
     }
+}
+
+/// The stride of a pooling window (`stride`, or the window size as in PyTorch), or why the
+/// window is unusable: window and stride must be positive and the padding at most half the
+/// window (PyTorch's rule).
+pub(crate) fn window_stride(
+    what: &str,
+    kernel_size: usize,
+    stride: Option<usize>,
+    padding: usize,
+) -> Result<usize> {
+    let stride = stride.unwrap_or(kernel_size);
+    if kernel_size == 0 || stride == 0 {
+        return Err(Error::invalid(
+            what,
+            "the window and the stride must be positive",
+        ));
+    }
+    if 2 * padding > kernel_size {
+        return Err(Error::invalid(
+            what,
+            format!("padding {padding} is more than half the {kernel_size}-wide window"),
+        ));
+    }
+    Ok(stride)
 }
 
 /// Max pooling over square windows, `torch.nn.MaxPool2d(k, stride, padding)`.
