@@ -49,6 +49,13 @@ pub mod tapped;
 pub mod testing;
 pub mod weights;
 
+/// The traits a user of convkit models needs in scope: `use convkit_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::model::{ImageClassifier, ImageSegmenter};
+    pub use crate::tap::{SiteKind, Taps};
+    pub use crate::tapped::Tapped;
+}
+
 pub use device::{Backend, DeviceSpec};
 pub use error::{Error, Result};
 pub use model::{ImageClassifier, ImageSegmenter};
