@@ -19,6 +19,8 @@
 //!   `try_forward`).
 //! - [`model`]: task traits on top of it ([`ImageClassifier`], [`ImageSegmenter`]), so
 //!   training, evaluation and interpretability code works on any model.
+//! - [`budget`]: [`MemoryBudget`], the limit every allocation sized from user input is checked
+//!   against first (so an absurd input is an error, not an abort).
 //! - [`check`]: input-shape checks shared by blocks and models, returning typed errors.
 //! - [`weights`]: importing PyTorch `state_dict`s saved as safetensors, with key remapping and
 //!   errors that name every missing, unexpected or mis-shaped key.
@@ -37,6 +39,7 @@
 //! assert_eq!(y.into_data().try_to_vec::<f32>().unwrap(), vec![2.0; 6]);
 //! ```
 
+pub mod budget;
 pub mod check;
 pub mod device;
 pub mod error;
@@ -56,6 +59,7 @@ pub mod prelude {
     pub use crate::tapped::Tapped;
 }
 
+pub use budget::MemoryBudget;
 pub use device::{Backend, DeviceSpec};
 pub use error::{Error, Result};
 pub use model::{ImageClassifier, ImageSegmenter};

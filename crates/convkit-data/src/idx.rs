@@ -299,7 +299,8 @@ pub fn write_idx(path: impl AsRef<Path>, array: &IdxArray) -> Result<()> {
 
 /// Reads an IDX image file (`[N, H, W]` u8) and its label file (`[N]` u8) into an
 /// [`ImageSet`](crate::ImageSet) of `N` one-channel images, classes `"0"`…`"9"` (or up to
-/// the largest label).
+/// the largest label; a mostly empty span is an error, see
+/// [`class_count`](crate::class_count::class_count)).
 pub fn read_idx_images(
     images: impl AsRef<Path>,
     labels: impl AsRef<Path>,
@@ -332,7 +333,7 @@ pub fn read_idx_images(
         ));
     }
     let labels_usize: Vec<usize> = label_bytes.iter().map(|&l| l as usize).collect();
-    let classes = labels_usize.iter().max().map_or(0, |&m| m + 1).max(10);
+    let classes = crate::class_count::class_count(&labels_usize, labels, 10)?;
     let names = (0..classes).map(|c| c.to_string()).collect();
     crate::ImageSet::new(
         crate::Pixels::U8(pixels.to_vec()),

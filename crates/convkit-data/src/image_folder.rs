@@ -33,7 +33,7 @@ use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use convkit_core::{Error, Result};
+use convkit_core::{Error, MemoryBudget, Result};
 use image::{DynamicImage, ImageFormat, ImageReader};
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +70,9 @@ pub struct DecodedImage {
     pub pixels: Vec<u8>,
     /// `[C, H, W]`.
     pub shape: [usize; 3],
+    /// Colour channels the file stores (1 gray, 3 colour; alpha not counted): differs from
+    /// `shape[0]` when decoding converted the image.
+    pub stored_channels: usize,
 }
 
 impl DecodedImage {
@@ -162,6 +165,7 @@ pub fn read_image(path: impl AsRef<Path>, channels: Channels) -> Result<DecodedI
 fn convert(image: &DynamicImage, channels: Channels) -> DecodedImage {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let color = image.color().has_color();
+    let stored_channels = if color { 3 } else { 1 };
     let rgb = match channels {
         Channels::AsStored => color,
         Channels::Gray => false,
@@ -176,6 +180,7 @@ fn convert(image: &DynamicImage, channels: Channels) -> DecodedImage {
         DecodedImage {
             pixels,
             shape: [3, h, w],
+            stored_channels,
         }
     } else if color {
         let pixels = image
@@ -187,11 +192,13 @@ fn convert(image: &DynamicImage, channels: Channels) -> DecodedImage {
         DecodedImage {
             pixels,
             shape: [1, h, w],
+            stored_channels,
         }
     } else {
         DecodedImage {
             pixels: image.to_luma8().into_raw(),
             shape: [1, h, w],
+            stored_channels,
         }
     }
 }
@@ -355,15 +362,39 @@ impl ImageFolder {
     /// transform's floats ([`Pixels::F32`]). A random transform is applied once, with
     /// [`item_rng`]`(0, 0, index)`: augmentation that should change every epoch belongs in
     /// a [`crate::transform::Transformed`] wrapper instead.
-    pub fn load_all(&self, transform: Option<&dyn Transform>) -> Result<ImageSet> {
+    ///
+    /// All images must share the first one's shape, so once it is decoded the set's size is
+    /// known: it is checked against `budget` and allocated exactly, before any other image is
+    /// decoded (each image alone is bounded by [`MAX_PIXELS`]). Many large images are thus an
+    /// error, not an allocation failure, and memory peaks at the set plus one image.
+    pub fn load_all(
+        &self,
+        transform: Option<&dyn Transform>,
+        budget: &MemoryBudget,
+    ) -> Result<ImageSet> {
         let mut shape = None;
         let mut bytes = Vec::new();
         let mut floats = Vec::new();
+        let count = self.files.len() as u64;
+        let reserve = |values: usize, size: u64, first: &Path| {
+            budget.check_items(
+                &format!(
+                    "decoding {count} images like {} ({values} values each)",
+                    first.display()
+                ),
+                count,
+                size * values as u64,
+            )
+        };
         for index in 0..self.files.len() {
             let (image, label) = self.decode(index)?;
             let path = &self.files[index];
             let item_shape = match transform {
                 None => {
+                    if index == 0 {
+                        reserve(image.pixels.len(), 1, path)?;
+                        bytes.reserve_exact(image.pixels.len() * self.files.len());
+                    }
                     let s = image.shape;
                     bytes.extend_from_slice(&image.pixels);
                     s
@@ -372,6 +403,10 @@ impl ImageFolder {
                     let item = t
                         .apply(image.into_item(label), &mut item_rng(0, 0, index))
                         .map_err(|e| Error::file(path, format!("transform failed: {e}")))?;
+                    if index == 0 {
+                        reserve(item.pixels.len(), 4, path)?;
+                        floats.reserve_exact(item.pixels.len() * self.files.len());
+                    }
                     floats.extend_from_slice(&item.pixels);
                     item.shape
                 }
@@ -379,12 +414,17 @@ impl ImageFolder {
             match shape {
                 None => shape = Some((item_shape, path)),
                 Some((first, first_path)) if first != item_shape => {
+                    let fix = if first[0] != item_shape[0] {
+                        "all images must share one channel count (decode them as gray or \
+                         RGB)"
+                    } else {
+                        "all images must share one size (resize or crop them with a transform)"
+                    };
                     return Err(Error::file(
                         path,
                         format!(
                             "gives an image of shape {item_shape:?} but {} gives {first:?}; \
-                             all images must share one [C, H, W] (resize or crop them with \
-                             a transform, or force the channels)",
+                             {fix}",
                             first_path.display()
                         ),
                     ));
@@ -547,7 +587,7 @@ mod tests {
     #[test]
     fn load_all_checks_one_shape() {
         let e = folder(Channels::AsStored)
-            .load_all(None)
+            .load_all(None, &MemoryBudget::machine_default())
             .unwrap_err()
             .to_string();
         assert!(
@@ -556,7 +596,9 @@ mod tests {
             "{e}"
         );
         let data = folder(Channels::Rgb);
-        let set = data.load_all(None).unwrap();
+        let set = data
+            .load_all(None, &MemoryBudget::machine_default())
+            .unwrap();
         assert_eq!(set.shape(), [3, 8, 8]);
         assert_eq!(set.labels(), [0, 0, 1, 1]);
         assert_eq!(set.classes(), ["circle", "square"]);
@@ -564,7 +606,9 @@ mod tests {
             assert_eq!(set.get(i).unwrap(), data.try_get(i).unwrap());
         }
         let crop = CenterCrop::new(4, 4).unwrap();
-        let cropped = data.load_all(Some(&crop)).unwrap();
+        let cropped = data
+            .load_all(Some(&crop), &MemoryBudget::machine_default())
+            .unwrap();
         assert_eq!(cropped.shape(), [3, 4, 4]);
         assert_eq!(
             cropped.get(1).unwrap().pixels[0],
@@ -572,11 +616,28 @@ mod tests {
             "b.PNG at (2, 2)"
         );
         let too_big = CenterCrop::new(9, 9).unwrap();
-        let e = data.load_all(Some(&too_big)).unwrap_err().to_string();
+        let e = data
+            .load_all(Some(&too_big), &MemoryBudget::machine_default())
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("a.png: transform failed: CenterCrop input"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn decoding_stops_at_the_memory_limit() {
+        let data = folder(Channels::Rgb);
+        let e = data
+            .load_all(None, &MemoryBudget::new(100))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("invalid memory: decoding 4 images like ") && e.contains("a.png"),
+            "{e}"
+        );
+        assert!(data.load_all(None, &MemoryBudget::new(1 << 20)).is_ok());
     }
 
     #[test]
@@ -597,7 +658,7 @@ mod tests {
         );
         assert!(data.get(0).is_none());
         assert!(
-            data.load_all(None)
+            data.load_all(None, &MemoryBudget::machine_default())
                 .unwrap_err()
                 .to_string()
                 .contains("corrupt.png")

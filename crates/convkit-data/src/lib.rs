@@ -54,6 +54,7 @@ pub mod array;
 mod atomic;
 pub mod categorical;
 pub mod cifar;
+pub mod class_count;
 mod dataset;
 pub mod graph;
 pub mod idx;

@@ -124,7 +124,9 @@ pub fn images_from_array(x: NpyArray, path: &Path, layout: ImageLayout) -> Resul
 
 /// The class labels in `y` (read from `path`), checked against `count` images and, when
 /// `classes` is given, against that many classes; without it the classes are
-/// `0..=max(label)`. Returns the labels and the number of classes.
+/// `0..=max(label)` (a mostly empty span is an error, see
+/// [`class_count`](crate::class_count::class_count)). Returns the labels and the number of
+/// classes.
 pub fn labels_from_array(
     y: &NpyArray,
     path: &Path,
@@ -180,8 +182,11 @@ pub fn labels_from_array(
             }
         }
     }
-    let found = labels.iter().max().map_or(0, |&m| m + 1);
-    Ok((labels, classes.unwrap_or(found)))
+    let classes = match classes {
+        Some(k) => k,
+        None => crate::class_count::class_count(&labels, path, 0)?,
+    };
+    Ok((labels, classes))
 }
 
 /// Labelled images from `x` and `y` (see the module documentation); class names are

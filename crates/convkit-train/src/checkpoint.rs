@@ -9,9 +9,11 @@
 //!
 //! [`save`] writes everything into a sibling temporary folder (a fresh name, so it never
 //! collides with the user's files) and renames it into place, so a crash never leaves a
-//! half-written checkpoint under the target name. It never deletes anything that is not a
-//! convkit checkpoint: an existing folder is replaced only if it is one and `overwrite` is
-//! set, or if it is empty.
+//! half-written checkpoint under the target name; the temporary folder is removed whatever
+//! fails. It never deletes anything convkit did not write: an existing folder is replaced only
+//! if it is empty, or if `overwrite` is set and it holds a convkit checkpoint and nothing but
+//! the files a checkpoint consists of ([`FILES`]). A symbolic link is never followed or
+//! replaced, and [`check_target`] finds a folder that cannot be written before any training.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,12 @@ use serde::de::DeserializeOwned;
 const MARKER: &str = "checkpoint.json";
 const FORMAT: &str = "convkit-checkpoint";
 const WEIGHTS: &str = "model.safetensors";
+const CONFIG: &str = "config.json";
+const SUMMARY: &str = "summary.json";
+
+/// The files a checkpoint folder consists of: all [`save`] writes, and all `overwrite` may
+/// replace.
+pub const FILES: [&str; 4] = [MARKER, CONFIG, WEIGHTS, SUMMARY];
 
 #[derive(Serialize, serde::Deserialize)]
 struct Marker {
@@ -38,10 +46,44 @@ pub fn is_checkpoint(dir: &Path) -> bool {
     read_json::<Marker>(&dir.join(MARKER)).is_ok_and(|m| m.format == FORMAT)
 }
 
-/// Checks that [`save`] may write to `dir`: it does not exist, it is an empty folder, or it
-/// is a convkit checkpoint and `overwrite` is set. Call it before a long training run to fail
-/// early.
+/// Checks that [`save`] may write to `dir`, before a long training run: `dir` is not a
+/// symbolic link; it does not exist (and its parent is a folder that can be written), is an
+/// empty folder, or is a convkit checkpoint holding only [`FILES`] and `overwrite` is set.
 pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
+    let what = "checkpoint folder";
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "{} is a symbolic link; name the folder itself",
+                dir.display()
+            ),
+        ));
+    }
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::invalid(
+            what,
+            format!("{} exists and is not a folder", dir.display()),
+        ));
+    }
+    let parent = parent_of(dir);
+    if let Some(blocker) = parent.ancestors().find(|p| p.exists() && !p.is_dir()) {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "cannot create {}: {} is not a folder",
+                dir.display(),
+                blocker.display()
+            ),
+        ));
+    }
+    if parent.is_dir() {
+        // The one reliable test of writability: create (and drop) a folder there.
+        tempfile::Builder::new()
+            .prefix(".convkit-write-test-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+    }
     if !dir.exists() || is_empty_dir(dir) {
         return Ok(());
     }
@@ -64,7 +106,31 @@ pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
             ),
         ));
     }
+    let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let ours = FILES.iter().any(|f| name == *f) && entry.file_type().is_ok_and(|t| t.is_file());
+        if !ours {
+            return Err(Error::invalid(
+                "checkpoint folder",
+                format!(
+                    "{} holds {}, which convkit did not write; refusing to replace the folder                      (move it, or choose another folder)",
+                    dir.display(),
+                    entry.path().display()
+                ),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// The folder `dir` is created in (`.` for a bare name).
+fn parent_of(dir: &Path) -> PathBuf {
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Saves `model` with its `config` and training `summary` into the folder `dir`.
@@ -79,10 +145,7 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
     overwrite: bool,
 ) -> Result<()> {
     check_target(dir, overwrite)?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     // Removed on drop if anything below fails.
     let staging = tempfile::Builder::new()
@@ -96,10 +159,21 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
         model: model_name.into(),
     };
     write_json(&tmp.join(MARKER), &marker)?;
-    write_json(&tmp.join("config.json"), config)?;
-    write_json(&tmp.join("summary.json"), summary)?;
+    write_json(&tmp.join(CONFIG), config)?;
+    write_json(&tmp.join(SUMMARY), summary)?;
     save_safetensors(model, tmp.join(WEIGHTS))?;
+    // From here the staging folder is moved into place; it is deleted if that fails.
     let tmp = staging.keep();
+    let placed = place(&tmp, dir, &parent);
+    if placed.is_err() && tmp.exists() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    placed
+}
+
+/// Moves the finished folder `tmp` to `dir` (replacing an empty folder or a checkpoint that
+/// [`check_target`] accepted).
+fn place(tmp: &Path, dir: &Path, parent: &Path) -> Result<()> {
     if is_empty_dir(dir) {
         // `remove_dir` only ever removes an empty folder.
         fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -109,12 +183,12 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
         // one is in place.
         let old = tempfile::Builder::new()
             .prefix(&format!(".{}.old-", file_name(dir)))
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io(&parent, e))?
+            .tempdir_in(parent)
+            .map_err(|e| Error::io(parent, e))?
             .keep();
         let old = old.join("checkpoint");
         fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
-        if let Err(e) = fs::rename(&tmp, dir) {
+        if let Err(e) = fs::rename(tmp, dir) {
             // Put the previous checkpoint back rather than leave nothing under `dir`.
             let _ = fs::rename(&old, dir);
             return Err(Error::io(dir, e));
@@ -122,7 +196,7 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
         let holder = old.parent().unwrap_or(&old).to_path_buf();
         fs::remove_dir_all(&holder).map_err(|e| Error::io(&holder, e))?;
     } else {
-        fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
+        fs::rename(tmp, dir).map_err(|e| Error::io(dir, e))?;
     }
     Ok(())
 }
@@ -145,12 +219,12 @@ pub fn model_name(dir: &Path) -> Result<String> {
 
 /// Reads the model config saved in a checkpoint.
 pub fn load_config<C: DeserializeOwned>(dir: &Path) -> Result<C> {
-    read_json(&dir.join("config.json"))
+    read_json(&dir.join(CONFIG))
 }
 
 /// Reads the training summary saved in a checkpoint.
 pub fn load_summary<S: DeserializeOwned>(dir: &Path) -> Result<S> {
-    read_json(&dir.join("summary.json"))
+    read_json(&dir.join(SUMMARY))
 }
 
 /// Loads a checkpoint's weights into `model` (built from the same config).

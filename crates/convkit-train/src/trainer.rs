@@ -209,9 +209,10 @@ where
 {
     let mut optimizer = config.optimizer.build();
     let steps_per_epoch = train.num_batches();
-    let total_steps = steps_per_epoch * config.epochs;
+    let total_steps = steps_per_epoch.saturating_mul(config.epochs);
     let mut step = 0;
-    let mut history = Vec::with_capacity(config.epochs);
+    // Not pre-allocated: `epochs` comes from the user, and the run may stop early.
+    let mut history = Vec::new();
     for epoch in 0..config.epochs {
         let bar = progress_bar(config.progress, steps_per_epoch, epoch + 1, config.epochs);
         let start = Instant::now();

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use burn::module::Module;
 use burn::tensor::Device;
 use convkit_core::weights::parameter_bytes;
-use convkit_core::{Error, Result, Tapped};
+use convkit_core::{Error, MemoryBudget, Result, Tapped};
+
+use crate::app::MAX_EPOCHS;
 use convkit_data::{DataLoader, ImageBatcher, ShapesConfig, ShapesDataset};
 use convkit_train::{
     EpochStats, EvalStats, Loss, LrSchedule, TrainConfig, checkpoint, evaluate, fit,
@@ -73,10 +75,11 @@ impl TourConfig {
             .with_pool_size(self.pool_size)
     }
 
-    /// Checks every setting before anything is trained or written: positive epochs and
-    /// split sizes, a positive finite learning rate, finite non-negative noise, a model that
-    /// builds and takes the tour's 28×28 images, and an output folder that may be written.
-    pub fn validate(&self, device: &Device) -> Result<()> {
+    /// Checks every setting before anything is trained or written: positive epochs (at most
+    /// [`MAX_EPOCHS`]) and split sizes (within `memory`), a positive finite learning rate,
+    /// finite non-negative noise, a model that builds and takes the tour's 28×28 images, and
+    /// an output folder that may be written.
+    pub fn validate(&self, device: &Device, memory: &MemoryBudget) -> Result<()> {
         let what = "tour";
         if self.epochs == 0 || self.train_size == 0 || self.test_size == 0 {
             return Err(Error::invalid(
@@ -84,6 +87,18 @@ impl TourConfig {
                 "--epochs, --train-size and --test-size must be positive",
             ));
         }
+        if self.epochs > MAX_EPOCHS {
+            return Err(Error::invalid(
+                "--epochs",
+                format!("{} is more than {MAX_EPOCHS}", self.epochs),
+            ));
+        }
+        let images = (self.train_size as u64).saturating_add(self.test_size as u64);
+        memory.check_items(
+            &format!("{images} synthetic {TOUR_IMAGE_SIZE}x{TOUR_IMAGE_SIZE} images"),
+            images,
+            (TOUR_IMAGE_SIZE * TOUR_IMAGE_SIZE * 4) as u64,
+        )?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid(
                 "--lr",
@@ -163,9 +178,10 @@ fn shapes(len: usize, seed: u64, noise: f32) -> ShapesDataset {
 pub fn run(
     config: &TourConfig,
     device: &Device,
+    memory: &MemoryBudget,
     on_epoch: impl FnMut(&EpochStats),
 ) -> Result<TourReport> {
-    config.validate(device)?;
+    config.validate(device, memory)?;
     let train_set = shapes(config.train_size, config.seed, config.noise);
     let test_set = shapes(
         config.test_size,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use convkit_core::{Error, Result};
+use convkit_core::{Error, MemoryBudget, Result};
 use convkit_data::cifar::{Cifar, read_cifar_dir};
 use convkit_data::idx::read_idx_images;
 use convkit_data::image_folder::{Channels, ImageFolder};
@@ -184,8 +184,9 @@ pub struct LoadedData {
 }
 
 /// Reads `source`, applies `pre`, and checks that both splits share one image shape and
-/// that the test labels are among the training classes.
-pub fn load(source: &DataSource, pre: &Preprocess) -> Result<LoadedData> {
+/// that the test labels are among the training classes. What is held in memory (decoded
+/// images, resized copies) is checked against `memory` before it is allocated.
+pub fn load(source: &DataSource, pre: &Preprocess, memory: &MemoryBudget) -> Result<LoadedData> {
     let dir = &source.path;
     if !dir.is_dir() {
         return Err(Error::file(
@@ -231,7 +232,7 @@ pub fn load(source: &DataSource, pre: &Preprocess) -> Result<LoadedData> {
             let (train, test) = read_cifar_dir(dir, kind)?;
             (train, test, "the test batch".to_string())
         }
-        DataFormat::Images => load_images(dir, pre, resize.as_ref(), &mut notes)?,
+        DataFormat::Images => load_images(dir, pre, resize.as_ref(), memory, &mut notes)?,
         DataFormat::Npy => {
             let names = read_class_names(&dir.join("classes.txt"))?;
             let array = |name: &str| -> Result<_> {
@@ -262,8 +263,16 @@ pub fn load(source: &DataSource, pre: &Preprocess) -> Result<LoadedData> {
         }
     };
     if source.format != DataFormat::Images
-        && let Some(resize) = &resize
+        && let (Some(resize), Some([h, w])) = (&resize, pre.resize)
     {
+        let [c, _, _] = train.shape();
+        let images = (train.len() + test.len()) as u64;
+        let each = (c as u64) * (h as u64) * (w as u64) * 4;
+        memory.check_items(
+            &format!("resizing {images} images to {h}x{w}"),
+            images,
+            each,
+        )?;
         train = train.map_images(resize)?;
         test = test.map_images(resize)?;
     }
@@ -341,23 +350,44 @@ fn load_images(
     dir: &Path,
     pre: &Preprocess,
     resize: Option<&Resize>,
+    memory: &MemoryBudget,
     notes: &mut Vec<String>,
 ) -> Result<(ImageSet, ImageSet, String)> {
     let read = |root: &Path| -> Result<ImageFolder> { ImageFolder::open(root, pre.channels) };
     let decode = |folder: &ImageFolder| -> Result<ImageSet> {
+        if let Some([h, w]) = pre.resize {
+            // Resized images are floats; at most 4 channels (RGBA files).
+            let each = 4 * (h as u64) * (w as u64) * 4;
+            let what = format!("{} images resized to {h}x{w}", folder.len());
+            memory.check_items(&what, folder.len() as u64, each)?;
+        }
         folder
-            .load_all(resize.map(|r| r as &dyn Transform))
+            .load_all(resize.map(|r| r as &dyn Transform), memory)
             .map_err(|e| match (&e, resize) {
-                (Error::File { path, reason }, None) if reason.contains("must share one") => {
+                (Error::File { path, reason }, _) if reason.contains("one channel count") => {
                     Error::file(
                         path,
-                        format!("{reason}; with the command line, pass --resize HxW"),
+                        format!(
+                            "{reason}; with the command line, pass --channels gray or \
+                             --channels rgb"
+                        ),
                     )
                 }
+                (Error::File { path, reason }, None) if reason.contains("one size") => Error::file(
+                    path,
+                    format!("{reason}; with the command line, pass --resize HxW"),
+                ),
                 _ => e,
             })
     };
     let (train_dir, test_dir) = (dir.join("train"), dir.join("test"));
+    if test_dir.is_dir() && !train_dir.is_dir() {
+        return Err(Error::file(
+            &train_dir,
+            "missing: a folder with test/ also needs train/ (or put the class folders directly \
+             in the folder to hold out --val-fraction of them)",
+        ));
+    }
     if train_dir.is_dir() {
         if !test_dir.is_dir() {
             return Err(Error::file(

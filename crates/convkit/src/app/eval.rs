@@ -5,11 +5,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use convkit_core::weights::learned_parameter_count;
-use convkit_core::{DeviceSpec, Error, Result};
+use convkit_core::{Error, Result};
 use convkit_data::Dataset;
 use convkit_train::{ClassMetrics, checkpoint};
 use serde::{Deserialize, Serialize};
 
+use super::Runtime;
 use super::data_source::{DataSource, load};
 use super::train::{RunSummary, TrainReport, classification_report};
 use super::trained_classifier::TrainedClassifier;
@@ -34,14 +35,14 @@ pub struct EvalReport {
     pub data: String,
 }
 
-/// Evaluates the checkpoint `dir` on the test split of `data` on `spec`'s device, with the
+/// Evaluates the checkpoint `dir` on the test split of `data` on `runtime`'s device, with the
 /// checkpoint's preprocessing, normalization and batch size.
-pub fn eval(dir: &Path, data: &DataSource, spec: &DeviceSpec) -> Result<EvalReport> {
+pub fn eval(dir: &Path, data: &DataSource, runtime: &Runtime) -> Result<EvalReport> {
     let start = Instant::now();
-    let device = spec.device()?;
-    let trained = TrainedClassifier::load(dir, &device)?;
+    let device = runtime.device.device()?;
+    let trained = TrainedClassifier::load(dir, &device, &runtime.memory)?;
     let trained_run: TrainReport = checkpoint::load_summary(dir)?;
-    let loaded = load(data, &trained.card.preprocess)?;
+    let loaded = load(data, &trained.card.preprocess, &runtime.memory)?;
     let test = &loaded.test;
     if test.shape() != trained.card.input_shape {
         return Err(Error::invalid(

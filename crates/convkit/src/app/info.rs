@@ -6,6 +6,8 @@ use convkit_core::DeviceSpec;
 use convkit_core::device::Backend;
 use serde::{Deserialize, Serialize};
 
+use super::Runtime;
+
 /// Whether a compiled backend has a device here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceStatus {
@@ -17,6 +19,28 @@ pub struct DeviceStatus {
     /// Why not, when unavailable.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
+}
+
+impl DeviceStatus {
+    /// Whether `spec`'s device can be created here.
+    fn of(spec: &DeviceSpec) -> DeviceStatus {
+        match spec.device() {
+            Ok(d) => DeviceStatus {
+                available: true,
+                device: Some(format!("{d:?}")),
+                reason: None,
+            },
+            Err(e) => DeviceStatus::unavailable(e.to_string()),
+        }
+    }
+
+    fn unavailable(reason: String) -> DeviceStatus {
+        DeviceStatus {
+            available: false,
+            device: None,
+            reason: Some(reason),
+        }
+    }
 }
 
 /// What `convkit info` reports.
@@ -32,14 +56,20 @@ pub struct InfoReport {
     pub devices: BTreeMap<String, DeviceStatus>,
     /// The device commands run on.
     pub selected_device: String,
+    /// Whether that device is available (a backend not compiled in, or without an adapter,
+    /// is not), and why not.
+    pub selected_status: DeviceStatus,
+    /// The memory limit commands plan within, in bytes.
+    pub memory_limit: u64,
     /// Hardware threads.
     pub threads: usize,
     /// Threads used for compute (`RAYON_NUM_THREADS`, else all).
     pub compute_threads: usize,
 }
 
-/// The report for `spec`, the device commands would run on.
-pub fn info(spec: &DeviceSpec) -> InfoReport {
+/// The report for `runtime`, the device and memory limit commands would run with.
+pub fn info(runtime: &Runtime) -> InfoReport {
+    let spec = &runtime.device;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -51,22 +81,10 @@ pub fn info(spec: &DeviceSpec) -> InfoReport {
     let devices = Backend::compiled()
         .into_iter()
         .map(|backend| {
-            let status = match backend
-                .name()
-                .parse::<DeviceSpec>()
-                .and_then(|s| s.device())
-            {
-                Ok(d) => DeviceStatus {
-                    available: true,
-                    device: Some(format!("{d:?}")),
-                    reason: None,
-                },
-                Err(e) => DeviceStatus {
-                    available: false,
-                    device: None,
-                    reason: Some(e.to_string()),
-                },
-            };
+            let status = backend.name().parse::<DeviceSpec>().map_or_else(
+                |e| DeviceStatus::unavailable(e.to_string()),
+                |spec| DeviceStatus::of(&spec),
+            );
             (backend.name().to_string(), status)
         })
         .collect();
@@ -82,6 +100,8 @@ pub fn info(spec: &DeviceSpec) -> InfoReport {
         features,
         devices,
         selected_device: spec.to_string(),
+        selected_status: DeviceStatus::of(spec),
+        memory_limit: runtime.memory.bytes(),
         threads,
         compute_threads,
     }

@@ -2,6 +2,8 @@
 //! options and returning a serializable report, so the binary only parses arguments and
 //! prints, and programs can run the same recipe.
 //!
+//! - [`Runtime`]: the device and the memory budget every command runs with (`--device`,
+//!   `--memory-limit` and their environment variables).
 //! - [`DataSource`] (`--data <format>:<folder>`) and [`load`]: IDX, CIFAR-10/100, image
 //!   folders and NumPy arrays read into training and test [`convkit_data::ImageSet`]s.
 //! - [`train()`]: the documented recipe ([`TrainOptions`]) on any zoo classifier, with a
@@ -18,6 +20,7 @@ mod eval;
 mod info;
 mod model_list;
 mod predict;
+mod runtime;
 mod train;
 mod trained_classifier;
 
@@ -26,8 +29,9 @@ pub use eval::{EvalReport, eval};
 pub use info::{DeviceStatus, InfoReport, info};
 pub use model_list::{LISTED_CHANNELS, LISTED_CLASSES, ModelEntry, model_list};
 pub use predict::{ClassProbability, PredictReport, Prediction, predict};
+pub use runtime::Runtime;
 pub use train::{
-    DataSummary, EVAL_BATCH_SIZE, RunSummary, TrainOptions, TrainReport, classification_report,
-    normalization, train,
+    DataSummary, EVAL_BATCH_SIZE, MATURE_STEPS, MAX_EPOCHS, RunSummary, TrainOptions, TrainReport,
+    classification_report, normalization, train,
 };
 pub use trained_classifier::{ClassifierCard, TrainedClassifier};

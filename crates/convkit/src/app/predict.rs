@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::activation::softmax;
-use convkit_core::{DeviceSpec, Error, Result, Tapped};
+use convkit_core::{Error, Result, Tapped};
 use convkit_data::image_folder::{Channels, read_image};
 use convkit_data::npy::read_npy;
 use convkit_data::npy_images::{ImageLayout, images_from_array};
 use convkit_data::{Batcher, ImageItem, Pixels};
 use serde::{Deserialize, Serialize};
 
+use super::Runtime;
 use super::trained_classifier::TrainedClassifier;
 
 /// One class and its probability.
@@ -28,6 +29,10 @@ pub struct Prediction {
     pub input: String,
     /// `[height, width]` before resizing, when the image was resized to the training size.
     pub resized_from: Option<[usize; 2]>,
+    /// How the image file was converted to the model's channels (`"RGB to gray"`, `"gray to
+    /// RGB"`), when it was.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub converted: Option<String>,
     /// The `k` most probable classes, most probable first.
     pub top: Vec<ClassProbability>,
 }
@@ -51,7 +56,7 @@ pub fn predict(
     dir: &Path,
     inputs: &[PathBuf],
     top_k: usize,
-    spec: &DeviceSpec,
+    runtime: &Runtime,
 ) -> Result<PredictReport> {
     if inputs.is_empty() {
         return Err(Error::invalid(
@@ -62,25 +67,23 @@ pub fn predict(
     if top_k == 0 {
         return Err(Error::invalid("--top-k", "must be at least 1"));
     }
-    let device = spec.device()?;
-    let trained = TrainedClassifier::load(dir, &device)?;
+    let device = runtime.device.device()?;
+    let trained = TrainedClassifier::load(dir, &device, &runtime.memory)?;
     let card = &trained.card;
     let mut items = Vec::new();
     let mut names = Vec::new();
-    let mut resized = Vec::new();
     for path in inputs {
-        for (name, item) in read_inputs(path, card.input_shape[0])? {
+        for (name, item, converted) in read_inputs(path, card.input_shape[0])? {
             let from = [item.shape[1], item.shape[2]];
             let (item, was_resized) = card.fit_input(item, &name)?;
-            resized.push(was_resized.then_some(from));
-            names.push(name);
+            names.push((name, was_resized.then_some(from), converted));
             items.push(item);
         }
     }
     let batcher = card.batcher();
     let k = top_k.min(card.classes.len());
     let mut predictions = Vec::with_capacity(items.len());
-    let mut names = names.into_iter().zip(resized);
+    let mut names = names.into_iter();
     let mut items = items.into_iter().peekable();
     while items.peek().is_some() {
         let chunk: Vec<ImageItem> = items.by_ref().take(card.eval_batch_size).collect();
@@ -89,7 +92,7 @@ pub fn predict(
         let [_, classes] = probs.dims();
         let values: Vec<f32> = probs.into_data().iter::<f32>().collect();
         for row in values.chunks_exact(classes) {
-            let (input, resized_from) = names.next().unwrap_or_default();
+            let (input, resized_from, converted) = names.next().unwrap_or_default();
             let mut order: Vec<usize> = (0..classes).collect();
             order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
             let top = order[..k]
@@ -102,6 +105,7 @@ pub fn predict(
             predictions.push(Prediction {
                 input,
                 resized_from,
+                converted,
                 top,
             });
         }
@@ -114,9 +118,9 @@ pub fn predict(
     })
 }
 
-/// The images in `path`: one for an image file (decoded to `channels`), every image of an
-/// array for `.npy`.
-fn read_inputs(path: &Path, channels: usize) -> Result<Vec<(String, ImageItem)>> {
+/// The images in `path`: one for an image file (decoded to `channels`, with the conversion
+/// when its colours differ), every image of an array for `.npy`.
+fn read_inputs(path: &Path, channels: usize) -> Result<Vec<(String, ImageItem, Option<String>)>> {
     if !path.exists() {
         return Err(Error::file(path, "no such file"));
     }
@@ -140,7 +144,7 @@ fn read_inputs(path: &Path, channels: usize) -> Result<Vec<(String, ImageItem)>>
                     shape: images.shape,
                     label: 0,
                 };
-                (format!("{}[{i}]", path.display()), item)
+                (format!("{}[{i}]", path.display()), item, None)
             })
             .collect());
     }
@@ -158,5 +162,14 @@ fn read_inputs(path: &Path, channels: usize) -> Result<Vec<(String, ImageItem)>>
         }
     };
     let image = read_image(path, decode_as)?;
-    Ok(vec![(path.display().to_string(), image.into_item(0))])
+    let converted = match (image.stored_channels, image.shape[0]) {
+        (3, 1) => Some("RGB to gray".to_string()),
+        (1, 3) => Some("gray to RGB".to_string()),
+        _ => None,
+    };
+    Ok(vec![(
+        path.display().to_string(),
+        image.into_item(0),
+        converted,
+    )])
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::Device;
 use convkit_core::weights::learned_parameter_count;
-use convkit_core::{DeviceSpec, Error, ImageClassifier, Result};
+use convkit_core::{Error, ImageClassifier, Result};
 use convkit_data::{DataLoader, Dataset, ImageSet};
 use convkit_train::checkpoint::check_target;
 use convkit_train::{
@@ -16,6 +16,7 @@ use convkit_train::{
 use convkit_zoo::{Classifier, ClassifierKind};
 use serde::{Deserialize, Serialize};
 
+use super::Runtime;
 use super::data_source::{DataFormat, DataSource, LoadedData, Preprocess, load};
 use super::trained_classifier::{ClassifierCard, TrainedClassifier};
 
@@ -142,7 +143,18 @@ pub struct TrainReport {
     pub data: DataSummary,
     /// Every epoch.
     pub history: Vec<EpochStats>,
+    /// What the user should know about the result (immature batch-norm statistics); the
+    /// command line prints each as a `warning:` line.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
 }
+
+/// The most epochs a command accepts (`--epochs 4294967296` is a typo, not a plan).
+pub const MAX_EPOCHS: usize = 1_000_000;
+
+/// Optimizer steps below which batch norm's running statistics (momentum 0.1) still hold
+/// more than 4% of their initial values (0.9^30 ≈ 0.04).
+pub const MATURE_STEPS: usize = 30;
 
 /// Normalization statistics of the training split; a constant channel (std 0) keeps its
 /// scale rather than dividing by zero.
@@ -155,16 +167,17 @@ pub fn normalization(train: &ImageSet) -> (Vec<f32>, Vec<f32>) {
     (mean, std)
 }
 
-/// Trains as `options` say on `spec`'s device, calling `on_epoch` after every epoch and
-/// `on_loaded` once the data is read (with notes on what was detected).
+/// Trains as `options` say on `runtime`'s device (within its memory budget), calling
+/// `on_epoch` after every epoch and `on_loaded` once the data is read (with notes on what was
+/// detected).
 pub fn train(
     options: &TrainOptions,
-    spec: &DeviceSpec,
+    runtime: &Runtime,
     on_loaded: impl FnOnce(&DataSummary, &[String]),
     on_epoch: impl FnMut(&EpochStats),
 ) -> Result<TrainReport> {
     let start = Instant::now();
-    let device = spec.device()?;
+    let device = runtime.device.device()?;
     if let Some(out) = &options.out {
         check_target(out, options.force)?;
     }
@@ -172,6 +185,15 @@ pub fn train(
         return Err(Error::invalid(
             "options",
             "--epochs and --batch-size must be positive",
+        ));
+    }
+    if options.epochs > MAX_EPOCHS {
+        return Err(Error::invalid(
+            "--epochs",
+            format!(
+                "{} is more than {MAX_EPOCHS}: a run that long never ends",
+                options.epochs
+            ),
         ));
     }
     if !(options.lr.is_finite() && options.lr > 0.0) {
@@ -191,7 +213,7 @@ pub fn train(
         }
         preprocess.val_fraction = fraction;
     }
-    let data = load(&options.data, &preprocess)?;
+    let data = load(&options.data, &preprocess, &runtime.memory)?;
     if options.val_fraction.is_some() && !data.held_out {
         return Err(Error::invalid(
             "option",
@@ -223,6 +245,20 @@ pub fn train(
         ));
     }
     let params = learned_parameter_count(&model);
+    runtime.memory.check_items(
+        &format!(
+            "training {} ({params} parameters with their gradients and Adam's two moments)",
+            options.model
+        ),
+        params as u64,
+        16,
+    )?;
+    let classes = data.train.classes().len() as u64;
+    runtime.memory.check_items(
+        &format!("the {classes}x{classes} confusion matrix"),
+        classes.saturating_mul(classes),
+        8,
+    )?;
     let (mean, std) = normalization(&data.train);
     let card = ClassifierCard {
         model: config,
@@ -277,9 +313,10 @@ pub fn train(
         },
         train_accuracy: last.as_ref().and_then(|e| e.train_accuracy).unwrap_or(0.0),
         test_loss,
-        device: spec.to_string(),
+        device: runtime.device.to_string(),
         seed: options.seed,
         data: summary,
+        warnings: batch_norm_warning(&history, train_loader.num_batches()),
         history,
     };
     report.summary.seconds = start.elapsed().as_secs_f64();
@@ -287,6 +324,22 @@ pub fn train(
         trained.save(out, &report, options.force)?;
     }
     Ok(report)
+}
+
+/// The warning for a run too short for batch norm's running statistics to leave their
+/// initial values (mean 0, variance 1): evaluation then normalizes with the wrong statistics,
+/// and test accuracy falls far below training accuracy even on the training images.
+fn batch_norm_warning(history: &[EpochStats], steps_per_epoch: usize) -> Vec<String> {
+    let steps = history.len().saturating_mul(steps_per_epoch);
+    if steps >= MATURE_STEPS {
+        return Vec::new();
+    }
+    vec![format!(
+        "only {steps} optimizer steps: batch norm's running statistics still hold {:.0}% of \
+         their initial values, so evaluation normalizes with statistics the data never had; \
+         train for at least {MATURE_STEPS} steps (more epochs or a smaller --batch-size)",
+        100.0 * 0.9f64.powi(steps as i32)
+    )]
 }
 
 /// Predictions of `model` on every image of `set`, batched and normalized as `card` says,

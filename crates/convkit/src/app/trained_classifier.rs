@@ -10,7 +10,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use convkit_core::{Error, ImageClassifier, Result};
+use convkit_core::{Error, ImageClassifier, MemoryBudget, Result};
 use convkit_data::transform::Resize;
 use convkit_data::{ImageBatcher, ImageItem};
 use convkit_train::checkpoint;
@@ -41,6 +41,59 @@ pub struct ClassifierCard {
 }
 
 impl ClassifierCard {
+    /// Checks what the card says before it is used: classes, positive input shape and
+    /// batch size, finite means and positive finite standard deviations for every channel, a
+    /// resize that agrees with the input shape, and a batch of inputs that fits `memory`.
+    pub fn validate(&self, memory: &MemoryBudget) -> Result<()> {
+        let what = "checkpoint card";
+        let [c, h, w] = self.input_shape;
+        if self.classes.is_empty() || c == 0 || h == 0 || w == 0 || self.eval_batch_size == 0 {
+            return Err(Error::invalid(
+                what,
+                "classes, the input shape and the batch size must be non-empty / positive",
+            ));
+        }
+        if self.mean.len() != c || self.std.len() != c {
+            return Err(Error::invalid(
+                what,
+                format!(
+                    "{} means and {} standard deviations for {c} input channels",
+                    self.mean.len(),
+                    self.std.len()
+                ),
+            ));
+        }
+        if let Some(bad) = self.std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(Error::invalid(
+                what,
+                format!("standard deviation {bad}: every channel's must be positive and finite"),
+            ));
+        }
+        if let Some(bad) = self.mean.iter().find(|m| !m.is_finite()) {
+            return Err(Error::invalid(
+                what,
+                format!("mean {bad}: every channel's must be finite"),
+            ));
+        }
+        if let Some([rh, rw]) = self.preprocess.resize
+            && [rh, rw] != [h, w]
+        {
+            return Err(Error::invalid(
+                what,
+                format!("resize {rh}x{rw} disagrees with the input shape {h}x{w}"),
+            ));
+        }
+        let per_image = (c as u64)
+            .saturating_mul(h as u64)
+            .saturating_mul(w as u64)
+            .saturating_mul(4);
+        memory.check_items(
+            &format!("a batch of {} inputs of {c}x{h}x{w}", self.eval_batch_size),
+            self.eval_batch_size as u64,
+            per_image,
+        )
+    }
+
     /// The batcher that normalizes images as training did.
     pub fn batcher(&self) -> ImageBatcher {
         ImageBatcher::with_normalization(self.mean.clone(), self.std.clone())
@@ -97,9 +150,10 @@ impl TrainedClassifier {
 
     /// Reads the checkpoint folder `dir` onto `device`.
     ///
-    /// Fails naming the file when `dir` is not a convkit checkpoint, its card is invalid, the
-    /// card names another model than the marker, or the weights do not fit the model.
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+    /// Fails naming the file when `dir` is not a convkit checkpoint, its card is invalid (see
+    /// [`ClassifierCard::validate`]), the card names another model than the marker, or the
+    /// weights do not fit the model.
+    pub fn load(dir: &Path, device: &Device, memory: &MemoryBudget) -> Result<Self> {
         if !dir.is_dir() {
             return Err(Error::file(dir, "no such checkpoint folder"));
         }
@@ -123,14 +177,9 @@ impl TrainedClassifier {
                 ),
             ));
         }
+        card.validate(memory)
+            .map_err(|e| Error::file(&config_path, e.to_string()))?;
         let [c, _, _] = card.input_shape;
-        if card.classes.is_empty() || card.mean.len() != c || card.std.len() != c {
-            return Err(Error::file(
-                &config_path,
-                "inconsistent card: classes, input channels and normalization statistics \
-                 disagree",
-            ));
-        }
         let model = card.model.try_init(device)?;
         if model.num_classes() != card.classes.len() || model.in_channels() != c {
             return Err(Error::file(

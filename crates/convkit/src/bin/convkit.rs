@@ -3,17 +3,17 @@
 //! Every failure prints one line `error: …` on stderr and exits non-zero (1 for a failed
 //! command, 2 for a command line that does not parse).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use convkit::app::{
-    self, DataSource, EvalReport, InfoReport, ModelEntry, PredictReport, Preprocess, TrainOptions,
-    TrainReport,
+    self, DataSource, EvalReport, InfoReport, ModelEntry, PredictReport, Preprocess, Runtime,
+    TrainOptions, TrainReport,
 };
-use convkit::core::DeviceSpec;
+use convkit::core::MemoryBudget;
 use convkit::core::device::DEVICE_ENV;
 use convkit::data::image_folder::Channels;
 use convkit::data::npy_images::ImageLayout;
@@ -27,6 +27,47 @@ use convkit::zoo::ClassifierKind;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The exit status of a process whose output pipe closed (128 + SIGPIPE), as shells report it.
+const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// `println!` that ends the process quietly with [`BROKEN_PIPE_EXIT`] when stdout's reader has
+/// gone (`convkit predict … | head -1`), and returns any other write error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            exit_on_broken_pipe(&e);
+            return Err(e.into());
+        }
+    }};
+}
+
+/// `print!` with the same handling as [`out!`].
+macro_rules! out_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            exit_on_broken_pipe(&e);
+            return Err(e.into());
+        }
+    }};
+}
+
+/// `eprintln!` that never fails: a closed or full stderr must not abort a training run or
+/// lose its checkpoint.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+fn exit_on_broken_pipe(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(BROKEN_PIPE_EXIT);
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "convkit",
@@ -37,6 +78,10 @@ struct Cli {
     /// Compute device: cpu, ndarray, wgpu[:N] or cuda[:N]. Defaults to $CONVKIT_DEVICE, then cpu.
     #[arg(long, global = true)]
     device: Option<String>,
+    /// Memory a command may plan to use (512M, 8G, …); inputs needing more are refused before
+    /// anything is allocated. Defaults to $CONVKIT_MEMORY_LIMIT, then 80% of physical memory.
+    #[arg(long, global = true)]
+    memory_limit: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -204,15 +249,8 @@ struct TourArgs {
     noise: f32,
 }
 
-fn device_spec(flag: Option<&str>) -> anyhow::Result<DeviceSpec> {
-    Ok(match flag {
-        Some(s) => s.parse()?,
-        None => DeviceSpec::from_env()?,
-    })
-}
-
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
+    out!("{}", serde_json::to_string(value)?);
     Ok(())
 }
 
@@ -228,17 +266,16 @@ fn epoch_line(e: &EpochStats, epochs: usize) -> String {
     )
 }
 
-fn run_train(args: TrainArgs, spec: DeviceSpec) -> anyhow::Result<()> {
+fn run_train(args: TrainArgs, runtime: &Runtime) -> anyhow::Result<()> {
     if args.list_models {
-        let models = app::model_list(&spec.device()?)?;
+        let models = app::model_list(&runtime.device.device()?)?;
         if args.json {
             return print_json(&serde_json::json!({
                 "models": models,
                 "params_for": {"classes": app::LISTED_CLASSES, "channels": app::LISTED_CHANNELS},
             }));
         }
-        print_models(&models);
-        return Ok(());
+        return print_models(&models);
     }
     let (Some(data), Some(model)) = (args.data.as_deref(), args.model.as_deref()) else {
         bail!("train needs --data <format>:<folder> and --model <name>");
@@ -271,15 +308,16 @@ fn run_train(args: TrainArgs, spec: DeviceSpec) -> anyhow::Result<()> {
     };
     let quiet = args.quiet;
     let epochs = args.epochs;
+    let spec = &runtime.device;
     let report = app::train(
         &options,
-        &spec,
+        runtime,
         |summary, notes| {
             if quiet {
                 return;
             }
             let [c, h, w] = summary.image_shape;
-            eprintln!(
+            note!(
                 "convkit train: {model} on {} ({} train / {} test images of {c}x{h}x{w}, {} classes; test split: {}), device {spec}, seed {}",
                 summary.source,
                 summary.train_samples,
@@ -289,29 +327,34 @@ fn run_train(args: TrainArgs, spec: DeviceSpec) -> anyhow::Result<()> {
                 options.seed,
             );
             for note in notes {
-                eprintln!("  {note}");
+                note!("  {note}");
             }
         },
         |e| {
             if !quiet {
-                eprintln!("{}", epoch_line(e, epochs));
+                note!("{}", epoch_line(e, epochs));
             }
         },
     )?;
+    for warning in &report.warnings {
+        note!("warning: {warning}");
+    }
     if args.json {
         return print_json(&report);
     }
-    print_train(&report);
-    Ok(())
+    print_train(&report)
 }
 
-fn print_models(models: &[ModelEntry]) {
-    println!(
+fn print_models(models: &[ModelEntry]) -> anyhow::Result<()> {
+    out!(
         "{:<22} {:>12}  {:<9} {:<8} description",
-        "model", "params", "min size", "channels"
+        "model",
+        "params",
+        "min size",
+        "channels"
     );
     for m in models {
-        println!(
+        out!(
             "{:<22} {:>12}  {:<9} {:<8} {}",
             m.name,
             m.params,
@@ -320,35 +363,41 @@ fn print_models(models: &[ModelEntry]) {
             m.description
         );
     }
-    println!(
+    out!(
         "(parameters for {} classes and {} input channels; any larger input size works)",
         app::LISTED_CLASSES,
         app::LISTED_CHANNELS
     );
+    Ok(())
 }
 
-fn print_train(r: &TrainReport) {
+fn print_train(r: &TrainReport) -> anyhow::Result<()> {
     let s = &r.summary;
-    println!(
+    out!(
         "test accuracy {:.2}% on {} images  (train loss {:.4}, train accuracy {:.2}%)",
         100.0 * s.test_accuracy,
         r.data.test_samples,
         s.train_loss,
         100.0 * r.train_accuracy
     );
-    println!(
+    out!(
         "model {} ({} parameters), {} epochs, {:.0} samples/s, {:.1} s",
-        s.model, s.params, s.epochs, s.samples_per_second, s.seconds
+        s.model,
+        s.params,
+        s.epochs,
+        s.samples_per_second,
+        s.seconds
     );
     match &s.checkpoint {
-        Some(dir) => println!("checkpoint: {}", dir.display()),
-        None => println!("no checkpoint written (pass --out DIR to keep the model)"),
+        Some(dir) => out!("checkpoint: {}", dir.display()),
+        None => out!("no checkpoint written (pass --out DIR to keep the model)"),
     }
+    Ok(())
 }
 
-fn print_eval(r: &EvalReport) {
+fn print_eval(r: &EvalReport) -> anyhow::Result<()> {
     let s = &r.summary;
-    println!(
+    out!(
         "test accuracy {:.2}% on {} images ({} from {}, {:.0} images/s)",
         100.0 * s.test_accuracy,
         r.samples,
@@ -357,14 +406,17 @@ fn print_eval(r: &EvalReport) {
         s.samples_per_second
     );
     let width = r.classes.iter().map(|c| c.len()).max().unwrap_or(5).max(5);
-    println!("\n{:<width$}  precision  recall  support", "class");
+    out!("\n{:<width$}  precision  recall  support", "class");
     for m in &r.per_class {
-        println!(
+        out!(
             "{:<width$}  {:>9.4}  {:>6.4}  {:>7}",
-            m.class, m.precision, m.recall, m.support
+            m.class,
+            m.precision,
+            m.recall,
+            m.support
         );
     }
-    println!("\nconfusion matrix (rows: true class, columns: predicted class)");
+    out!("\nconfusion matrix (rows: true class, columns: predicted class)");
     let cell = r
         .confusion
         .iter()
@@ -373,21 +425,22 @@ fn print_eval(r: &EvalReport) {
         .max()
         .unwrap_or(1)
         .max(3);
-    print!("{:<width$}", "");
+    out_part!("{:<width$}", "");
     for c in 0..r.classes.len() {
-        print!(" {c:>cell$}");
+        out_part!(" {c:>cell$}");
     }
-    println!();
+    out!();
     for (c, row) in r.confusion.iter().enumerate() {
-        print!("{:<width$}", format!("{c} {}", r.classes[c]));
+        out_part!("{:<width$}", format!("{c} {}", r.classes[c]));
         for n in row {
-            print!(" {n:>cell$}");
+            out_part!(" {n:>cell$}");
         }
-        println!();
+        out!();
     }
+    Ok(())
 }
 
-fn print_predict(r: &PredictReport) {
+fn print_predict(r: &PredictReport) -> anyhow::Result<()> {
     for p in &r.predictions {
         let top: Vec<String> = p
             .top
@@ -403,14 +456,15 @@ fn print_predict(r: &PredictReport) {
                 )
             })
             .unwrap_or_default();
-        println!("{}: {}{resized}", p.input, top.join(", "));
+        out!("{}: {}{resized}", p.input, top.join(", "));
     }
+    Ok(())
 }
 
-fn print_info(r: &InfoReport) {
-    println!("convkit {}", r.version);
-    println!("compiled backends: {}", r.backends.join(", "));
-    println!(
+fn print_info(r: &InfoReport) -> anyhow::Result<()> {
+    out!("convkit {}", r.version);
+    out!("compiled backends: {}", r.backends.join(", "));
+    out!(
         "optional features: {}",
         if r.features.is_empty() {
             "none (build with --features ndarray, wgpu or cuda for more backends)".to_string()
@@ -420,28 +474,42 @@ fn print_info(r: &InfoReport) {
     );
     for backend in &r.backends {
         match r.devices.get(backend) {
-            Some(status) if status.available => println!(
+            Some(status) if status.available => out!(
                 "  {backend}: available ({})",
                 status.device.as_deref().unwrap_or("?")
             ),
-            Some(status) => println!(
+            Some(status) => out!(
                 "  {backend}: unavailable: {}",
                 status.reason.as_deref().unwrap_or("?")
             ),
             None => {}
         }
     }
-    println!(
-        "selected device: {} (from --device, else ${DEVICE_ENV}, else cpu)",
-        r.selected_device
+    match &r.selected_status.reason {
+        None => out!(
+            "selected device: {} (from --device, else ${DEVICE_ENV}, else cpu)",
+            r.selected_device
+        ),
+        Some(reason) => out!(
+            "selected device: {}, unavailable: {reason}",
+            r.selected_device
+        ),
+    }
+    out!(
+        "memory limit: {} (from --memory-limit, else ${}, else 80% of physical memory)",
+        MemoryBudget::new(r.memory_limit),
+        MemoryBudget::ENV
     );
-    println!(
+    out!(
         "threads: {} available, {} used for compute (RAYON_NUM_THREADS)",
-        r.threads, r.compute_threads
+        r.threads,
+        r.compute_threads
     );
+    Ok(())
 }
 
-fn run_tour(args: TourArgs, spec: DeviceSpec) -> anyhow::Result<()> {
+fn run_tour(args: TourArgs, runtime: &Runtime) -> anyhow::Result<()> {
+    let spec = &runtime.device;
     let device = spec.device()?;
     let config = TourConfig {
         epochs: args.epochs,
@@ -456,18 +524,22 @@ fn run_tour(args: TourArgs, spec: DeviceSpec) -> anyhow::Result<()> {
         pool_size: args.pool_size,
         noise: args.noise,
     };
-    println!(
+    out!(
         "convkit tour: SmallCnn on synthetic shapes ({} train / {} test images, 28x28), device {spec}, seed {}",
-        config.train_size, config.test_size, config.seed
+        config.train_size,
+        config.test_size,
+        config.seed
     );
     let epochs = config.epochs;
-    let report = tour::run(&config, &device, |e| println!("{}", epoch_line(e, epochs)))
-        .context("tour failed")?;
+    let report = tour::run(&config, &device, &runtime.memory, |e| {
+        let _ = writeln!(std::io::stdout().lock(), "{}", epoch_line(e, epochs));
+    })
+    .context("tour failed")?;
     let acc = report.test.accuracy.unwrap_or(0.0);
     let reloaded = report.reloaded_test.accuracy.unwrap_or(0.0);
-    println!("final test accuracy: {:.2}%", 100.0 * acc);
-    println!("checkpoint saved to {}", report.checkpoint.display());
-    println!(
+    out!("final test accuracy: {:.2}%", 100.0 * acc);
+    out!("checkpoint saved to {}", report.checkpoint.display());
+    out!(
         "reloaded checkpoint: test accuracy {:.2}% ({}), parameters and logits bit-exact: {}",
         100.0 * reloaded,
         if reloaded == acc {
@@ -481,20 +553,19 @@ fn run_tour(args: TourArgs, spec: DeviceSpec) -> anyhow::Result<()> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let spec = device_spec(cli.device.as_deref())?;
+    let runtime = Runtime::from_args(cli.device.as_deref(), cli.memory_limit.as_deref())?;
     match cli.command {
-        Command::Train(args) => run_train(args, spec),
+        Command::Train(args) => run_train(args, &runtime),
         Command::Eval {
             checkpoint,
             data,
             json,
         } => {
-            let report = app::eval(&checkpoint, &data.parse()?, &spec)?;
+            let report = app::eval(&checkpoint, &data.parse()?, &runtime)?;
             if json {
                 return print_json(&report);
             }
-            print_eval(&report);
-            Ok(())
+            print_eval(&report)
         }
         Command::Predict {
             checkpoint,
@@ -502,22 +573,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             top_k,
             json,
         } => {
-            let report = app::predict(&checkpoint, &inputs, top_k, &spec)?;
+            let report = app::predict(&checkpoint, &inputs, top_k, &runtime)?;
+            for p in &report.predictions {
+                if let Some(conversion) = &p.converted {
+                    note!(
+                        "note: {}: converted {conversion} (the model takes {}-channel images)",
+                        p.input,
+                        report.input_shape[0]
+                    );
+                }
+            }
             if json {
                 return print_json(&report);
             }
-            print_predict(&report);
-            Ok(())
+            print_predict(&report)
         }
         Command::Info { json } => {
-            let report = app::info(&spec);
+            let report = app::info(&runtime);
             if json {
                 return print_json(&report);
             }
-            print_info(&report);
-            Ok(())
+            print_info(&report)
         }
-        Command::Tour(args) => run_tour(args, spec),
+        Command::Tour(args) => run_tour(args, &runtime),
     }
 }
 
@@ -542,7 +620,7 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        note!(
             "error: internal error, please report it: {}{at}",
             one_line(&message)
         );
@@ -563,14 +641,14 @@ fn main() -> ExitCode {
                 .collect();
             let message = one_line(&message.join("\n"));
             let message = message.strip_prefix("error: ").unwrap_or(&message);
-            eprintln!("error: {message} (see convkit --help)");
+            note!("error: {message} (see convkit --help)");
             return ExitCode::from(2);
         }
     };
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            note!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
         Err(_) => ExitCode::FAILURE,

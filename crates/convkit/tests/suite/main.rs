@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod common;
+mod hostile;
 mod info_tour;
 mod train_eval_predict;
