@@ -41,10 +41,7 @@ impl MemoryBudget {
     /// Errors if the variable is set but not a size.
     pub fn from_env() -> Result<Self> {
         match std::env::var(Self::ENV) {
-            Ok(text) => Self::parse(&text).map_err(|e| match e {
-                Error::Invalid { reason, .. } => Error::invalid(format!("${}", Self::ENV), reason),
-                e => e,
-            }),
+            Ok(text) => Self::parse(&text).map_err(|e| e.about(format!("${}", Self::ENV))),
             Err(_) => Ok(Self::machine_default()),
         }
     }
@@ -103,16 +100,11 @@ impl MemoryBudget {
         if bytes <= self.bytes {
             return Ok(());
         }
-        Err(Error::invalid(
-            "memory",
-            format!(
-                "{what} needs {}, more than the limit of {} (raise it with --memory-limit or \
-                 ${})",
-                Size(bytes),
-                Size(self.bytes),
-                Self::ENV
-            ),
-        ))
+        Err(Error::Memory {
+            what: what.to_string(),
+            needs: bytes,
+            limit: self.bytes,
+        })
     }
 
     /// [`MemoryBudget::check`] for `count` items of `each` bytes, overflow included.
@@ -128,7 +120,7 @@ impl fmt::Display for MemoryBudget {
 }
 
 /// A byte count for people: `512 MiB`, `1.5 GiB`.
-struct Size(u64);
+pub(crate) struct Size(pub(crate) u64);
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,8 +168,8 @@ mod tests {
         let err = budget.check_items("16 images of 8000x8000", 16, 192_000_000);
         assert_eq!(
             err.unwrap_err().to_string(),
-            "invalid memory: 16 images of 8000x8000 needs 2.9 GiB, more than the limit of 1.0 \
-             GiB (raise it with --memory-limit or $CONVKIT_MEMORY_LIMIT)"
+            "16 images of 8000x8000 needs 2.9 GiB, more than the memory limit of 1.0 GiB (raise \
+             it with --memory-limit or $CONVKIT_MEMORY_LIMIT)"
         );
         assert!(budget.check_items("overflow", u64::MAX, 2).is_err());
         assert!(MemoryBudget::machine_default().bytes() > 0);

@@ -64,6 +64,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A planned allocation sized from user input exceeds the [`crate::MemoryBudget`].
+    #[error(
+        "{what} needs {}, more than the memory limit of {} (raise it with --memory-limit or ${})",
+        crate::budget::Size(*needs),
+        crate::budget::Size(*limit),
+        crate::MemoryBudget::ENV
+    )]
+    Memory {
+        /// What would be held (e.g. `16 images of 8000x8000`).
+        what: String,
+        /// The bytes it needs.
+        needs: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A tap visitor replaced an activation with a tensor of another kind, rank or shape.
     #[error("tap `{site}`: replacement must keep {expected}, got {got}")]
     TapReplace {
@@ -82,6 +97,16 @@ impl Error {
         Self::Invalid {
             what: what.into(),
             reason: reason.into(),
+        }
+    }
+
+    /// The same error about `what`: an [`Error::Invalid`] names `what` as its subject (a
+    /// parser's generic name replaced by the flag or variable the text came from); other
+    /// errors are unchanged.
+    pub fn about(self, what: impl Into<String>) -> Self {
+        match self {
+            Self::Invalid { reason, .. } => Self::invalid(what, reason),
+            e => e,
         }
     }
 

@@ -8,15 +8,15 @@
 //! - `summary.json`: what the training run reported (any serde type).
 //!
 //! [`save`] writes everything into a sibling temporary folder (a fresh name, so it never
-//! collides with the user's files) and renames it into place, so a crash never leaves a
-//! half-written checkpoint under the target name; the temporary folder is removed whatever
-//! fails. It never deletes anything convkit did not write: an existing folder is replaced only
+//! collides with the user's files) and renames it into place (into an existing empty folder
+//! file by file, the marker last), so a crash never leaves a half-written checkpoint under the
+//! target name; the temporary folder is removed whatever fails. It never deletes anything convkit did not write: an existing folder is replaced only
 //! if it is empty, or if `overwrite` is set and it holds a convkit checkpoint and nothing but
 //! the files a checkpoint consists of ([`FILES`]). A symbolic link is never followed or
 //! replaced, and [`check_target`] finds a folder that cannot be written before any training.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use burn::module::Module;
 use convkit_core::weights::{load_safetensors, save_safetensors};
@@ -50,6 +50,7 @@ pub fn is_checkpoint(dir: &Path) -> bool {
 /// symbolic link; it does not exist (and its parent is a folder that can be written), is an
 /// empty folder, or is a convkit checkpoint holding only [`FILES`] and `overwrite` is set.
 pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
+    let dir = &resolve(dir)?;
     let what = "checkpoint folder";
     if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(Error::invalid(
@@ -115,7 +116,8 @@ pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
             return Err(Error::invalid(
                 "checkpoint folder",
                 format!(
-                    "{} holds {}, which convkit did not write; refusing to replace the folder                      (move it, or choose another folder)",
+                    "{} holds {}, which convkit did not write; refusing to replace the folder \
+                     (move it, or choose another folder)",
                     dir.display(),
                     entry.path().display()
                 ),
@@ -123,6 +125,26 @@ pub fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `dir` as an absolute path without `.` or `..` components, so that `--out .` names the
+/// folder itself (a path ending in `.` can be neither renamed nor removed).
+fn resolve(dir: &Path) -> Result<PathBuf> {
+    if dir.as_os_str().is_empty() {
+        return Err(Error::invalid("checkpoint folder", "the path is empty"));
+    }
+    let absolute = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    let mut resolved = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            part => resolved.push(part),
+        }
+    }
+    Ok(resolved)
 }
 
 /// The folder `dir` is created in (`.` for a bare name).
@@ -145,6 +167,7 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
     overwrite: bool,
 ) -> Result<()> {
     check_target(dir, overwrite)?;
+    let dir = &resolve(dir)?;
     let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     // Removed on drop if anything below fails.
@@ -165,18 +188,18 @@ pub fn save<M: Module, C: Serialize, S: Serialize>(
     // From here the staging folder is moved into place; it is deleted if that fails.
     let tmp = staging.keep();
     let placed = place(&tmp, dir, &parent);
-    if placed.is_err() && tmp.exists() {
+    if tmp.exists() {
         let _ = fs::remove_dir_all(&tmp);
     }
     placed
 }
 
-/// Moves the finished folder `tmp` to `dir` (replacing an empty folder or a checkpoint that
-/// [`check_target`] accepted).
+/// Moves the finished folder `tmp` to `dir` (filling an empty folder, or replacing a
+/// checkpoint that [`check_target`] accepted).
 fn place(tmp: &Path, dir: &Path, parent: &Path) -> Result<()> {
     if is_empty_dir(dir) {
-        // `remove_dir` only ever removes an empty folder.
-        fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
+        // The folder itself stays (its permissions, and a shell whose working folder it is).
+        return move_files_into(tmp, dir);
     }
     if dir.exists() {
         // Only a verified checkpoint reaches here: move it aside, then drop it once the new
@@ -197,6 +220,23 @@ fn place(tmp: &Path, dir: &Path, parent: &Path) -> Result<()> {
         fs::remove_dir_all(&holder).map_err(|e| Error::io(&holder, e))?;
     } else {
         fs::rename(tmp, dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// Moves [`FILES`] from `tmp` into the empty folder `dir`, the marker last so that a folder
+/// is never a checkpoint before it is complete; on failure removes what it moved.
+fn move_files_into(tmp: &Path, dir: &Path) -> Result<()> {
+    let mut moved = Vec::new();
+    for name in [CONFIG, WEIGHTS, SUMMARY, MARKER] {
+        let to = dir.join(name);
+        if let Err(e) = fs::rename(tmp.join(name), &to) {
+            for path in moved {
+                let _ = fs::remove_file(path);
+            }
+            return Err(Error::io(&to, e));
+        }
+        moved.push(to);
     }
     Ok(())
 }
@@ -253,12 +293,20 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| {
+        // serde_json ends its message with the position, which leads ours instead.
+        let message = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        let kind = match e.classify() {
+            serde_json::error::Category::Data => "unexpected value",
+            _ => "invalid JSON",
+        };
         Error::file(
             path,
             format!(
-                "invalid JSON at line {}, column {}: {e}",
+                "{kind} at line {}, column {}: {}",
                 e.line(),
-                e.column()
+                e.column(),
+                message.strip_suffix(&position).unwrap_or(&message)
             ),
         )
     })

@@ -124,6 +124,12 @@ fn read_inputs(path: &Path, channels: usize) -> Result<Vec<(String, ImageItem, O
     if !path.exists() {
         return Err(Error::file(path, "no such file"));
     }
+    if path.is_dir() {
+        return Err(Error::file(
+            path,
+            "is a folder; give image files (PNG, JPEG) or .npy arrays",
+        ));
+    }
     let is_npy = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));

@@ -23,8 +23,7 @@ impl Runtime {
             None => DeviceSpec::from_env()?,
         };
         let memory = match memory_limit {
-            Some(s) => MemoryBudget::parse(s)
-                .map_err(|e| convkit_core::Error::invalid("--memory-limit", e.to_string()))?,
+            Some(s) => MemoryBudget::parse(s).map_err(|e| e.about("--memory-limit"))?,
             None => MemoryBudget::from_env()?,
         };
         Ok(Runtime { device, memory })

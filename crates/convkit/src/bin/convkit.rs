@@ -599,6 +599,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The error and its causes, each cause added only where the text so far does not already
+/// say it (convkit's I/O errors print their source themselves).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// One line for everything on stderr: no multi-line usage dumps, no panic backtraces.
 fn one_line(text: &str) -> String {
     text.lines()
@@ -648,7 +664,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            note!("error: {}", one_line(&format!("{e:#}")));
+            note!("error: {}", one_line(&error_chain(&e)));
             ExitCode::FAILURE
         }
         Err(_) => ExitCode::FAILURE,

@@ -86,7 +86,7 @@ fn sizes_beyond_the_memory_limit_are_refused_before_allocating() {
     let images = format!("images:{}", arg(&crate::common::fixture("images")));
     let e = train(&images, &["--resize", "99999x99999"]);
     assert!(
-        e.contains("invalid memory:") && e.contains("resized to 99999x99999"),
+        e.contains("more than the memory limit") && e.contains("resized to 99999x99999"),
         "{e}"
     );
     let npy = format!("npy:{}", arg(&crate::common::fixture("npy")));
@@ -161,7 +161,7 @@ fn many_large_images_stop_at_the_limit() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("error: invalid memory: decoding") && stderr.contains("1.0 GiB"),
+        stderr.contains("error: decoding") && stderr.contains("1.0 GiB"),
         "{stderr}"
     );
     if timed {
@@ -239,7 +239,7 @@ fn tampered_checkpoints_are_errors() {
                 c["preprocess"]["resize"] = serde_json::json!([99999, 99999]);
                 c["input_shape"] = serde_json::json!([3, 99999, 99999]);
             },
-            "invalid memory",
+            "more than the memory limit",
         ),
         (
             "resize against the input shape",
@@ -331,6 +331,46 @@ fn bad_output_folders_are_refused_before_training() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn out_may_name_the_working_folder() {
+    use std::os::unix::fs::MetadataExt;
+    // `--out .` in an empty folder fills that folder; it is not replaced (a shell inside it
+    // keeps a valid working folder).
+    let tmp = tempfile::tempdir().unwrap();
+    let inode = fs::metadata(tmp.path()).unwrap().ino();
+    let data = format!("npy:{}", arg(&crate::common::fixture("npy")));
+    let run = Command::new(env!("CARGO_BIN_EXE_convkit"))
+        .args(["train", "--data", &data, "--model", "small-cnn"])
+        .args(["--epochs", "1", "--quiet", "--out", "."])
+        .current_dir(tmp.path())
+        .env_remove("CONVKIT_DEVICE")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(fs::metadata(tmp.path()).unwrap().ino(), inode);
+    let mut names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "checkpoint.json",
+            "config.json",
+            "model.safetensors",
+            "summary.json"
+        ]
+    );
+    // `dir/.` and `dir/sub/..` name `dir`: it now holds a checkpoint, so without --force
+    // both are refused.
+    let dir = tmp.path().display();
+    for out in [format!("{dir}/."), format!("{dir}/sub/..")] {
+        let e = train(&data, &["--out", &out]);
+        assert!(e.contains("already holds a checkpoint"), "{e}");
+    }
 }
 
 #[test]
