@@ -336,13 +336,13 @@ const JSON_VALUES: &[&str] = &[
     "{\"SeCnn\": {\"num_classes\": 10, \"in_channels\": 3}}",
 ];
 
-/// A case: the subcommand, its edits, `config.json` edits and whether stdout is closed.
+/// A case: the subcommand, its edits, `config.json` edits and the output streams.
 #[derive(Debug, Clone)]
 struct Case {
     command: usize,
     edits: Vec<Edit>,
     config: Vec<ConfigEdit>,
-    stdout_closed: bool,
+    streams: Streams,
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -384,13 +384,17 @@ fn case() -> impl Strategy<Value = Case> {
             2 => Just(Vec::new()),
             1 => prop::collection::vec(config_edit(), 1..3),
         ],
-        prop::bool::weighted(0.05),
+        prop_oneof![
+            18 => Just(Streams::Captured),
+            1 => Just(Streams::StdoutClosed),
+            1 => Just(Streams::StderrClosed),
+        ],
     )
-        .prop_map(|(command, edits, config, stdout_closed)| Case {
+        .prop_map(|(command, edits, config, streams)| Case {
             command,
             edits,
             config,
-            stdout_closed,
+            streams,
         })
 }
 
@@ -614,12 +618,7 @@ fn worker(seed: u64, cases: u32, timeout: Duration, tally: &Mutex<Tally>) -> Res
             std::fs::write(mutated.join("config.json"), json).unwrap();
         }
         let expanded: Vec<String> = args.iter().map(|a| sandbox.expand(a)).collect();
-        let streams = if case.stdout_closed {
-            Streams::StdoutClosed
-        } else {
-            Streams::Captured
-        };
-        let outcome = sandbox.run(&expanded, &[], streams, timeout);
+        let outcome = sandbox.run(&expanded, &[], case.streams, timeout);
         tally
             .lock()
             .unwrap()
