@@ -37,7 +37,7 @@ macro_rules! out {
         use std::io::Write as _;
         if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
             exit_on_broken_pipe(&e);
-            return Err(e.into());
+            return Err(anyhow::Error::from(e).context("writing to stdout"));
         }
     }};
 }
@@ -48,7 +48,7 @@ macro_rules! out_part {
         use std::io::Write as _;
         if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
             exit_on_broken_pipe(&e);
-            return Err(e.into());
+            return Err(anyhow::Error::from(e).context("writing to stdout"));
         }
     }};
 }

@@ -3,7 +3,8 @@
 //! flags, global flags) and may tamper with the checkpoint's `config.json`, then runs the
 //! binary in a [`Sandbox`]. Every run must follow [`crate::sandbox::Outcome::check`] (exit 0,
 //! one `error:` line, a usage error or a quiet broken pipe; never a panic, an abort or a
-//! signal) and leave every file outside the run's `--out` as it was.
+//! signal) and leave every file outside the run's `--out` (and the folders created to reach
+//! it) as it was.
 //!
 //! `CONVKIT_CLI_CASES` (default 500) cases per worker from seed `CONVKIT_CLI_SEED` (default
 //! 21), `CONVKIT_CLI_WORKERS` workers (default 1) with seeds seed, seed+1, …; runs longer
@@ -564,6 +565,9 @@ impl Tally {
         let command = args.iter().find(|a| COMMANDS.contains(&a.as_str()));
         let command = command.map_or("?", |c| c.as_str());
         self.cases += 1;
+        if self.cases.is_multiple_of(5000) {
+            eprintln!("CLI fuzz: {} cases", self.cases);
+        }
         let status = match (timed_out, code) {
             (true, _) => "timeout".to_string(),
             (false, Some(c)) => c.to_string(),
@@ -629,9 +633,14 @@ fn worker(seed: u64, cases: u32, timeout: Duration, tally: &Mutex<Tally>) -> Res
         let verdict = outcome.check(&expanded);
         let changed = sandbox.snapshot().changed_since(&before.borrow());
         let outs = out_paths(&args, &before.borrow());
+        // A run may write under its `--out` and create the folders leading to it.
         let outside: Vec<&PathBuf> = changed
             .iter()
-            .filter(|p| !outs.iter().any(|o| p.starts_with(o)))
+            .filter(|p| {
+                !outs
+                    .iter()
+                    .any(|o| p.starts_with(o) || (o.starts_with(p) && !before.borrow().contains(p)))
+            })
             .collect();
         let files = if outside.is_empty() {
             Ok(())

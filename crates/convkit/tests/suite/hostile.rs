@@ -373,60 +373,73 @@ fn out_may_name_the_working_folder() {
     }
 }
 
-#[test]
-fn closed_output_streams_neither_panic_nor_lose_the_checkpoint() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out_dir = tmp.path().join("ckpt");
-    let data = format!("npy:{}", arg(&crate::common::fixture("npy")));
-    // stderr closed from the start: every progress line fails to write.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_convkit"))
-        .args([
-            "train",
-            "--data",
-            &data,
-            "--model",
-            "small-cnn",
-            "--epochs",
-            "2",
-            "--out",
-            arg(&out_dir),
-        ])
-        .env_remove("CONVKIT_DEVICE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stderr.take());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert!(out_dir.join("model.safetensors").is_file());
+/// An output stream whose reader has already gone.
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
+}
 
-    // A reader that goes away (`| head -1`): a quiet exit 141, no "internal error".
+/// A full disk: every write to `/dev/full` fails with "No space left on device".
+fn full_disk() -> Stdio {
+    Stdio::from(
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+#[test]
+fn closed_or_full_output_streams_neither_panic_nor_lose_the_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = format!("npy:{}", arg(&crate::common::fixture("npy")));
+    // stderr closed, or on a full disk: every per-epoch line fails to write, training goes
+    // on and the checkpoint is written.
+    for (name, stderr) in [("closed", closed_pipe()), ("full", full_disk())] {
+        let out_dir = tmp.path().join(name);
+        let status = Command::new(env!("CARGO_BIN_EXE_convkit"))
+            .args(["train", "--data", &data, "--model", "small-cnn"])
+            .args(["--epochs", "2", "--out", arg(&out_dir)])
+            .env_remove("CONVKIT_DEVICE")
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .status()
+            .unwrap();
+        assert!(status.success(), "stderr {name}: {status}");
+        assert!(out_dir.join("model.safetensors").is_file(), "stderr {name}");
+    }
+
+    let out_dir = tmp.path().join("closed");
     let image = crate::common::fixture("predict").join("two.npy");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_convkit"))
-        .args(["predict", "--checkpoint", arg(&out_dir)])
-        .args([arg(&image), arg(&image), arg(&image)])
-        .env_remove("CONVKIT_DEVICE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(
-        matches!(status.code(), Some(141) | Some(0)),
-        "{status}: {stderr}"
-    );
-    assert!(
-        !stderr.contains("internal error") && !stderr.contains("panicked"),
-        "{stderr}"
+    let predict = |stdout: Stdio| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_convkit"))
+            .args(["predict", "--checkpoint", arg(&out_dir)])
+            .args([arg(&image), arg(&image), arg(&image)])
+            .env_remove("CONVKIT_DEVICE")
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (child.wait().unwrap().code(), stderr)
+    };
+    // A reader that goes away (`| head -1`): a quiet exit 141.
+    let (code, stderr) = predict(closed_pipe());
+    assert_eq!(code, Some(141), "{stderr}");
+    assert_eq!(stderr, "");
+    // stdout on a full disk: a failure, said on stderr.
+    let (code, stderr) = predict(full_disk());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: writing to stdout: No space left on device (os error 28)"
     );
 }
 
