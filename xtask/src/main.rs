@@ -127,7 +127,8 @@ fn ci() -> Result<()> {
         "--workspace",
         "--release",
         "--features",
-        "convkit-core/wgpu",
+        // The facade's feature: the wgpu backend and the binary's headless display probe.
+        "convkit/wgpu",
     ])?;
     let mut doc = cargo();
     doc.args([

@@ -5,7 +5,7 @@ use burn::module::{Flag, Module, Param, RunningState};
 use burn::tensor::{Device, Tensor};
 use convkit_core::check::Dim;
 use convkit_core::tap::Tappable;
-use convkit_core::{InputSpec, Tapped, Taps};
+use convkit_core::{InputSpec, Result, Tapped, Taps};
 
 /// Configuration of [`BatchNorm`].
 #[derive(Config, Debug)]
@@ -22,9 +22,20 @@ pub struct BatchNormConfig {
 
 impl BatchNormConfig {
     /// Creates the layer: `gamma = 1`, `beta = 0`, running mean 0 and variance 1.
+    ///
+    /// # Panics
+    /// Where [`BatchNormConfig::try_init`] errors.
     pub fn init(&self, device: &Device) -> BatchNorm {
+        self.try_init(device)
+            .unwrap_or_else(|e| panic!("invalid BatchNorm configuration: {e}"))
+    }
+
+    /// Creates the layer, or errors when its four vectors take the model being built past its
+    /// memory budget ([`convkit_core::budget::reserve`]; they are allocated now, not lazily).
+    pub fn try_init(&self, device: &Device) -> Result<BatchNorm> {
         let n = self.num_features;
-        BatchNorm {
+        convkit_core::budget::reserve(&[4, n], 4)?;
+        Ok(BatchNorm {
             gamma: Param::from_tensor(Tensor::ones([n], device)),
             beta: Param::from_tensor(Tensor::zeros([n], device)),
             training: Param::from_bool(true),
@@ -32,7 +43,7 @@ impl BatchNormConfig {
             running_var: RunningState::new(Tensor::ones([n], device)),
             momentum: self.momentum,
             epsilon: self.epsilon,
-        }
+        })
     }
 }
 

@@ -11,21 +11,24 @@ use convkit_ops::ConvOptions;
 /// A layer's weight of `shape` and, if `bias`, its bias of `outputs` values, with burn's and
 /// PyTorch's default initialization of convolution and linear layers: Kaiming uniform with
 /// gain `1/sqrt(3)`, i.e. `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` for both, drawn from the calling
-/// thread's seeded stream.
+/// thread's seeded stream. Errors when they take the model being built past its memory budget
+/// ([`convkit_core::budget::reserve`]).
 pub(crate) fn weight_and_bias<const D: usize>(
     shape: [usize; D],
     outputs: usize,
     bias: bool,
     [fan_in, fan_out]: [Option<usize>; 2],
     device: &Device,
-) -> (Param<Tensor<D>>, Option<Param<Tensor<1>>>) {
+) -> Result<(Param<Tensor<D>>, Option<Param<Tensor<1>>>)> {
     let kaiming = Initializer::KaimingUniform {
         gain: 1.0 / 3f64.sqrt(),
         fan_out_only: false,
     };
-    let weight = init::param(&kaiming, shape, fan_in, fan_out, device);
-    let bias = bias.then(|| init::param(&kaiming, [outputs], fan_in, fan_out, device));
-    (weight, bias)
+    let weight = init::param(&kaiming, shape, fan_in, fan_out, device)?;
+    let bias = bias
+        .then(|| init::param(&kaiming, [outputs], fan_in, fan_out, device))
+        .transpose()?;
+    Ok((weight, bias))
 }
 
 /// Configuration of [`Conv2d`].
@@ -99,7 +102,7 @@ impl Conv2dConfig {
         let (fan_in, fan_out) = (per_group * kh * kw, c_out / self.groups * kh * kw);
         let fans = [Some(fan_in), Some(fan_out)];
         let (weight, bias) =
-            weight_and_bias([c_out, per_group, kh, kw], c_out, self.bias, fans, device);
+            weight_and_bias([c_out, per_group, kh, kw], c_out, self.bias, fans, device)?;
         Ok(Conv2d {
             weight,
             bias,

@@ -152,13 +152,17 @@ impl ConvNormActConfig {
             Norm::Batch => Some(NormLayer::Batch(
                 BatchNormConfig::new(self.out_channels)
                     .with_epsilon(self.norm_eps)
-                    .init(device),
+                    .try_init(device)?,
             )),
-            Norm::Group { groups } => Some(NormLayer::Group(
-                GroupNormConfig::new(groups, self.out_channels)
-                    .with_epsilon(self.norm_eps)
-                    .init(device),
-            )),
+            Norm::Group { groups } => {
+                // burn's layer allocates γ and β now.
+                convkit_core::budget::reserve(&[2, self.out_channels], 4)?;
+                Some(NormLayer::Group(
+                    GroupNormConfig::new(groups, self.out_channels)
+                        .with_epsilon(self.norm_eps)
+                        .init(device),
+                ))
+            }
             Norm::None => None,
         };
         // The smallest input that yields a 1×1 output.

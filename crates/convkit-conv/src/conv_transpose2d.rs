@@ -49,7 +49,8 @@ impl ConvTranspose2dConfig {
             ));
         }
         let fans = [Some(c_out * kh * kw), None];
-        let (weight, bias) = weight_and_bias([c_in, c_out, kh, kw], c_out, self.bias, fans, device);
+        let (weight, bias) =
+            weight_and_bias([c_in, c_out, kh, kw], c_out, self.bias, fans, device)?;
         Ok(ConvTranspose2d {
             weight,
             bias,

@@ -42,7 +42,7 @@ impl LinearConfig {
             ));
         }
         let fans = [Some(d_in), Some(d_out)];
-        let (weight, bias) = weight_and_bias([d_in, d_out], d_out, self.bias, fans, device);
+        let (weight, bias) = weight_and_bias([d_in, d_out], d_out, self.bias, fans, device)?;
         Ok(Linear { weight, bias })
     }
 }

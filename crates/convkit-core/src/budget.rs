@@ -7,10 +7,18 @@
 //! about to hold and ask [`MemoryBudget::check`] first, which fails with a typed error naming
 //! the input and the limit.
 //!
+//! Models are checked while they are built: [`MemoryBudget::build_module`] runs a config's
+//! `try_init` with the budget in scope, every parameter a layer creates is counted
+//! ([`reserve`], called by [`crate::init::param`] and by layers that allocate buffers
+//! eagerly), and the first tensor that would take the running total over the limit fails with
+//! [`Error::Memory`] before it is allocated. convkit's parameters are allocated lazily, so a
+//! `--width 4294967296` or a tampered checkpoint config is refused without touching memory.
+//!
 //! The limit is `CONVKIT_MEMORY_LIMIT` (`512M`, `8G`, `1.5T` or plain bytes; the CLI's
 //! `--memory-limit` sets it), else 80% of the machine's physical memory, else 8 GiB where that
 //! cannot be read.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use crate::{Error, Result};
@@ -111,6 +119,75 @@ impl MemoryBudget {
     pub fn check_items(&self, what: &str, count: u64, each: u64) -> Result<()> {
         self.check(what, count.saturating_mul(each))
     }
+
+    /// Runs `build` (a config's `try_init`) counting every tensor it creates through
+    /// [`reserve`], each held `copies` times (1 for inference; 4 for training with Adam:
+    /// values, gradients and two moments); fails with [`Error::Memory`] naming `what` as soon
+    /// as the total would exceed the limit, before that tensor is allocated, or if the built
+    /// model exceeds it. Returns what `build` returned and the bytes planned.
+    pub fn build_module<T>(
+        &self,
+        what: &str,
+        copies: u64,
+        build: impl FnOnce() -> Result<T>,
+    ) -> Result<(T, u64)> {
+        let plan = Plan {
+            budget: *self,
+            what: what.to_string(),
+            copies,
+            bytes: 0,
+        };
+        let outer = PLAN.with(|p| p.borrow_mut().replace(plan));
+        let built = build();
+        let plan = PLAN.with(|p| std::mem::replace(&mut *p.borrow_mut(), outer));
+        let planned = plan.map_or(0, |p| p.total());
+        let built = built?;
+        self.check(what, planned)?;
+        Ok((built, planned))
+    }
+}
+
+/// The model being built under [`MemoryBudget::build_module`] on this thread.
+struct Plan {
+    budget: MemoryBudget,
+    what: String,
+    copies: u64,
+    /// Bytes of one copy of the tensors reserved so far.
+    bytes: u64,
+}
+
+impl Plan {
+    fn total(&self) -> u64 {
+        self.bytes.saturating_mul(self.copies)
+    }
+}
+
+thread_local! {
+    static PLAN: RefCell<Option<Plan>> = const { RefCell::new(None) };
+}
+
+/// Counts a tensor of `shape` with elements of `element_bytes` against the model being built
+/// on this thread ([`MemoryBudget::build_module`]); errors when the total would pass the
+/// limit. Outside `build_module` it only refuses shapes whose size overflows `u64`. Layers call
+/// it (through [`crate::init::param`] for parameters) before creating a tensor.
+pub fn reserve(shape: &[usize], element_bytes: u64) -> Result<()> {
+    let bytes = shape
+        .iter()
+        .try_fold(element_bytes, |acc, &d| acc.checked_mul(d as u64));
+    PLAN.with(|p| match p.borrow_mut().as_mut() {
+        Some(plan) => {
+            plan.bytes = plan.bytes.saturating_add(bytes.unwrap_or(u64::MAX));
+            plan.budget.check(&plan.what, plan.total())
+        }
+        None => match bytes {
+            Some(_) => Ok(()),
+            None => Err(Error::Memory {
+                what: format!("a tensor of shape {shape:?}"),
+                needs: u64::MAX,
+                limit: MemoryBudget::machine_default().bytes(),
+            }),
+        },
+    })
 }
 
 impl fmt::Display for MemoryBudget {
@@ -173,5 +250,32 @@ mod tests {
         );
         assert!(budget.check_items("overflow", u64::MAX, 2).is_err());
         assert!(MemoryBudget::machine_default().bytes() > 0);
+    }
+
+    #[test]
+    fn models_are_planned_while_they_are_built() {
+        let budget = MemoryBudget::new(1000);
+        let (value, planned) = budget
+            .build_module("a model", 2, || {
+                reserve(&[10, 10], 4)?;
+                Ok(7)
+            })
+            .unwrap();
+        assert_eq!((value, planned), (7, 800));
+        let err = budget
+            .build_module("a wide model", 2, || {
+                reserve(&[10, 10], 4)?;
+                reserve(&[1 << 40, 1 << 40], 4)?;
+                unreachable!("the second tensor is refused before it exists")
+            })
+            .map(|(v, _): ((), u64)| v)
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with("a wide model needs 16.0 EiB"),
+            "{err}"
+        );
+        // Outside a plan only overflowing shapes are refused, and the plan does not leak.
+        assert!(reserve(&[1 << 40], 4).is_ok());
+        assert!(reserve(&[1 << 40, 1 << 40], 4).is_err());
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! let device = Device::flex();
 //! let kaiming = Initializer::KaimingUniform { gain: 1.0, fan_out_only: false };
-//! let draw = || init::param::<2>(&kaiming, [4, 3], Some(3), None, &device);
+//! let draw = || init::param::<2>(&kaiming, [4, 3], Some(3), None, &device).unwrap();
 //! let a = random::with_seed(1, draw);
 //! let b = random::with_seed(1, draw);
 //! assert_eq!(a.val().into_data(), b.val().into_data());
@@ -31,6 +31,10 @@ use crate::random;
 /// One sub-seed is taken from the calling thread's stream now; the values are generated from
 /// it when the parameter is first used.
 ///
+/// # Errors
+/// [`crate::Error::Memory`] when the parameter takes the model being built past its memory
+/// budget ([`crate::budget::reserve`]), or its size overflows.
+///
 /// # Panics
 /// For a Kaiming initializer without the fan it needs, or a Xavier one without both fans (as
 /// burn's `Initializer::init_with`).
@@ -40,10 +44,11 @@ pub fn param<const D: usize>(
     fan_in: Option<usize>,
     fan_out: Option<usize>,
     device: &Device,
-) -> Param<Tensor<D>> {
+) -> crate::Result<Param<Tensor<D>>> {
+    crate::budget::reserve(&shape, 4)?;
     let draw = Draw::of(initializer, &shape, fan_in, fan_out);
     let seed = random::next_seed();
-    Param::uninitialized(
+    Ok(Param::uninitialized(
         ParamId::new(),
         move |device, require_grad| {
             let tensor = Tensor::from_data(draw.values(seed, &shape), device);
@@ -56,7 +61,7 @@ pub fn param<const D: usize>(
         device.clone(),
         true,
         shape.into(),
-    )
+    ))
 }
 
 /// What to draw for one parameter: burn-nn's `Initializer::init_tensor`, host-side.
@@ -183,8 +188,9 @@ mod tests {
         };
         let build = |seed| {
             random::with_seed(seed, || {
-                let a: Param<Tensor<4>> = param(&kaiming, [4, 3, 3, 3], Some(27), None, &device);
-                let b: Param<Tensor<2>> = param(&kaiming, [4, 2], Some(4), None, &device);
+                let a: Param<Tensor<4>> =
+                    param(&kaiming, [4, 3, 3, 3], Some(27), None, &device).unwrap();
+                let b: Param<Tensor<2>> = param(&kaiming, [4, 2], Some(4), None, &device).unwrap();
                 (a, b)
             })
         };
@@ -216,7 +222,8 @@ mod tests {
                 None,
                 None,
                 &device,
-            );
+            )
+            .unwrap();
             let w = p.val();
             let gram = if shape[0] <= shape[1] {
                 w.clone().matmul(w.transpose())

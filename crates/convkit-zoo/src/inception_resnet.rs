@@ -162,7 +162,7 @@ impl InceptionResNetConfig {
                         .try_init(device)?,
                     norm: BatchNormConfig::new(self.embedding_size)
                         .with_epsilon(INCEPTION_NORM_EPS)
-                        .init(device),
+                        .try_init(device)?,
                 })
             })
             .transpose()?;

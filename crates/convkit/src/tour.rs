@@ -13,7 +13,7 @@ use burn::tensor::Device;
 use convkit_core::weights::parameter_bytes;
 use convkit_core::{Error, MemoryBudget, Result, Tapped};
 
-use crate::app::MAX_EPOCHS;
+use crate::app::{MAX_EPOCHS, TRAINING_COPIES};
 use convkit_data::{DataLoader, ImageBatcher, ShapesConfig, ShapesDataset};
 use convkit_train::{
     EpochStats, EvalStats, Loss, LrSchedule, TrainConfig, checkpoint, evaluate, fit,
@@ -77,7 +77,8 @@ impl TourConfig {
 
     /// Checks every setting before anything is trained or written: positive epochs (at most
     /// [`MAX_EPOCHS`]) and split sizes (within `memory`), a positive finite learning rate,
-    /// finite non-negative noise, a model that builds and takes the tour's 28×28 images, and
+    /// finite non-negative noise, a model that fits `memory` for training, builds and takes
+    /// the tour's 28×28 images, and
     /// an output folder that may be written.
     pub fn validate(&self, device: &Device, memory: &MemoryBudget) -> Result<()> {
         let what = "tour";
@@ -111,7 +112,11 @@ impl TourConfig {
                 format!("{} is not a non-negative number", self.noise),
             ));
         }
-        let model = self.model().try_init(device)?;
+        let (model, _) = memory.build_module(
+            "the tour's SmallCnn (parameters with their gradients and Adam's two moments)",
+            TRAINING_COPIES,
+            || self.model().try_init(device),
+        )?;
         model.check_input(&[1, 1, TOUR_IMAGE_SIZE, TOUR_IMAGE_SIZE])?;
         checkpoint::check_target(&self.out, true)
     }

@@ -14,8 +14,10 @@
 //!   ([`PredictReport`]).
 //! - [`model_list`]: the zoo's classifiers with parameter counts and input sizes.
 //! - [`info()`]: version, compiled backends, devices and threads ([`InfoReport`]).
+//! - [`quiet_display_probe`]: keeps Mesa's headless display probe off stderr in `wgpu` builds.
 
 mod data_source;
+mod display_probe;
 mod eval;
 mod info;
 mod model_list;
@@ -25,13 +27,14 @@ mod train;
 mod trained_classifier;
 
 pub use data_source::{DataFormat, DataSource, LoadedData, Preprocess, load};
+pub use display_probe::{UNREACHABLE_WAYLAND_DISPLAY, quiet_display_probe, wayland_would_complain};
 pub use eval::{EvalReport, eval};
 pub use info::{DeviceStatus, InfoReport, info};
 pub use model_list::{LISTED_CHANNELS, LISTED_CLASSES, ModelEntry, model_list};
 pub use predict::{ClassProbability, PredictReport, Prediction, predict};
 pub use runtime::Runtime;
 pub use train::{
-    DataSummary, EVAL_BATCH_SIZE, MATURE_STEPS, MAX_EPOCHS, RunSummary, TrainOptions, TrainReport,
-    classification_report, normalization, train,
+    DataSummary, EVAL_BATCH_SIZE, MATURE_STEPS, MAX_EPOCHS, RunSummary, TRAINING_COPIES,
+    TrainOptions, TrainReport, classification_report, normalization, train,
 };
 pub use trained_classifier::{ClassifierCard, TrainedClassifier};

@@ -152,6 +152,10 @@ pub struct TrainReport {
 /// The most epochs a command accepts (`--epochs 4294967296` is a typo, not a plan).
 pub const MAX_EPOCHS: usize = 1_000_000;
 
+/// Copies of every parameter training holds (values, gradients and Adam's two moments): what
+/// the memory budget plans a model for before it is built.
+pub const TRAINING_COPIES: u64 = 4;
+
 /// Optimizer steps below which batch norm's running statistics (momentum 0.1) still hold
 /// more than 4% of their initial values (0.9^30 ≈ 0.04).
 pub const MATURE_STEPS: usize = 30;
@@ -230,7 +234,15 @@ pub fn train(
     let config = options.model.config(c, data.train.classes().len());
     let train_device = device.clone().autodiff();
     convkit_core::random::seed(options.seed);
-    let model = config.try_init(&train_device)?;
+    let (model, _) = runtime.memory.build_module(
+        &format!(
+            "training {} (parameters with their gradients and Adam's two moments)",
+            options.model
+        ),
+        TRAINING_COPIES,
+        || config.try_init(&train_device),
+    )?;
+    let params = learned_parameter_count(&model);
     let [min_h, min_w] = model.min_input_size();
     if h < min_h || w < min_w {
         return Err(Error::invalid(
@@ -244,15 +256,6 @@ pub fn train(
             ),
         ));
     }
-    let params = learned_parameter_count(&model);
-    runtime.memory.check_items(
-        &format!(
-            "training {} ({params} parameters with their gradients and Adam's two moments)",
-            options.model
-        ),
-        params as u64,
-        16,
-    )?;
     let classes = data.train.classes().len() as u64;
     runtime.memory.check_items(
         &format!("the {classes}x{classes} confusion matrix"),

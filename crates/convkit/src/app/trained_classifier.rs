@@ -180,7 +180,11 @@ impl TrainedClassifier {
         card.validate(memory)
             .map_err(|e| Error::file(&config_path, e.to_string()))?;
         let [c, _, _] = card.input_shape;
-        let model = card.model.try_init(device)?;
+        let (model, _) = memory
+            .build_module(&format!("the {name} of {}", dir.display()), 1, || {
+                card.model.try_init(device)
+            })
+            .map_err(|e| Error::file(&config_path, e.to_string()))?;
         if model.num_classes() != card.classes.len() || model.in_channels() != c {
             return Err(Error::file(
                 &config_path,

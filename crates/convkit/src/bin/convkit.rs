@@ -625,6 +625,7 @@ fn one_line(text: &str) -> String {
 }
 
 fn main() -> ExitCode {
+    app::quiet_display_probe();
     std::panic::set_hook(Box::new(|info| {
         let message = info
             .payload()

@@ -146,6 +146,22 @@ fn many_large_images_stop_at_the_limit() {
         "--memory-limit",
         "1G",
     ];
+    let (stderr, peak_kb) = failure_with_peak(&args);
+    assert!(
+        stderr.contains("error: decoding") && stderr.contains("1.0 GiB"),
+        "{stderr}"
+    );
+    if let Some(peak_kb) = peak_kb {
+        // Under the 1 GiB limit plus one decoded image and the process itself; decoding all
+        // 16 would take 3 GB.
+        assert!(peak_kb < 1_600_000, "peak {peak_kb} KB");
+        eprintln!("16 × 8000×8000 PNGs with --memory-limit 1G: peak {peak_kb} KB");
+    }
+}
+
+/// Runs convkit expecting exit status 1; its stderr and, where `/usr/bin/time` exists, its
+/// peak resident memory in KB.
+fn failure_with_peak(args: &[&str]) -> (String, Option<u64>) {
     let timed = Path::new("/usr/bin/time").exists();
     let out = if timed {
         Command::new("/usr/bin/time")
@@ -153,27 +169,49 @@ fn many_large_images_stop_at_the_limit() {
             .arg(env!("CARGO_BIN_EXE_convkit"))
             .args(args)
             .env_remove("CONVKIT_DEVICE")
+            .env_remove("CONVKIT_MEMORY_LIMIT")
             .output()
             .unwrap()
     } else {
-        convkit(&args, &[])
+        convkit(args, &[])
     };
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("error: decoding") && stderr.contains("1.0 GiB"),
-        "{stderr}"
-    );
-    if timed {
-        let peak_kb: u64 = stderr
+    let peak_kb = timed.then(|| {
+        stderr
             .lines()
             .find_map(|l| l.strip_prefix("peak-kb "))
             .and_then(|v| v.trim().parse().ok())
-            .expect("peak memory line");
-        // Under the 1 GiB limit plus one decoded image and the process itself; decoding all
-        // 16 would take 3 GB.
-        assert!(peak_kb < 1_600_000, "peak {peak_kb} KB");
-        eprintln!("16 × 8000×8000 PNGs with --memory-limit 1G: peak {peak_kb} KB");
+            .expect("peak memory line")
+    });
+    (stderr, peak_kb)
+}
+
+/// A model too wide for memory (`tour --width`, a tampered checkpoint's width) is refused
+/// while it is planned, before a parameter is allocated.
+#[test]
+fn models_too_large_for_memory_are_refused_before_allocating() {
+    for width in ["4294967296", "100000"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("tour");
+        let (stderr, peak_kb) = failure_with_peak(&[
+            "tour",
+            "--width",
+            width,
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            arg(&out),
+        ]);
+        assert!(
+            stderr.contains("the tour's SmallCnn") && stderr.contains("more than the memory limit"),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+        if let Some(peak_kb) = peak_kb {
+            assert!(peak_kb < 400_000, "width {width}: peak {peak_kb} KB");
+        }
     }
 }
 
@@ -217,7 +255,7 @@ fn tampered_checkpoints_are_errors() {
     let ckpt = checkpoint(tmp.path());
     let image = arg(&crate::common::fixture("predict").join("two.npy")).to_string();
     let predict = |dir: &str| failure(&["predict", "--checkpoint", dir, &image]);
-    let cases: [(&str, Edit, &str); 5] = [
+    let cases: [(&str, Edit, &str); 6] = [
         (
             "kernel 0",
             |c| c["model"]["SmallCnn"]["kernel_size"] = 0.into(),
@@ -239,6 +277,11 @@ fn tampered_checkpoints_are_errors() {
                 c["preprocess"]["resize"] = serde_json::json!([99999, 99999]);
                 c["input_shape"] = serde_json::json!([3, 99999, 99999]);
             },
+            "more than the memory limit",
+        ),
+        (
+            "huge width",
+            |c| c["model"]["SmallCnn"]["width"] = 4_294_967_296u64.into(),
             "more than the memory limit",
         ),
         (

@@ -12,6 +12,34 @@ fn info_lists_backends_and_the_selected_device() {
     assert!(stdout.contains("selected device: cpu"), "{stdout}");
 }
 
+/// In a `wgpu` build on a headless machine with Mesa's Vulkan driver (as CI containers are),
+/// the GPU probe of `info` used to print libwayland's `error: XDG_RUNTIME_DIR is invalid…`;
+/// a successful command's stderr holds nothing but convkit's own lines. (Without `wgpu`
+/// nothing probes a display and this holds trivially.)
+#[test]
+fn a_headless_gpu_probe_prints_nothing_on_stderr() {
+    for device in [
+        "cpu",
+        if cfg!(feature = "wgpu") {
+            "wgpu"
+        } else {
+            "cpu"
+        },
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_convkit"))
+            .args(["--device", device, "info"])
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("WAYLAND_SOCKET")
+            .output()
+            .expect("convkit runs");
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+        assert!(text(&out.stdout).contains("selected device"));
+    }
+}
+
 #[test]
 fn bad_devices_are_one_line_errors() {
     let out = convkit(&["--device", "tpu", "info"], &[]);
