@@ -5,6 +5,7 @@
 //! JSON object on stdout. A custom harness rather than criterion: the numbers must be taken
 //! exactly like PyTorch's, in the same invocation, and reported as ratios.
 
+mod conv;
 mod data;
 mod training;
 mod vision;
@@ -13,8 +14,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use clap::Parser;
 use convkit_core::Tapped;
@@ -71,31 +70,6 @@ impl Timer {
 
 fn randn<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
     convkit_core::random::tensor(shape, Distribution::Normal(0.0, 1.0), device)
-}
-
-fn conv_fwd(device: &Device, timer: &Timer) -> Value {
-    let x = randn([8, 64, 56, 56], device);
-    let w = randn([64, 64, 3, 3], device);
-    let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-    timer.time(|| {
-        let y = conv2d(x.clone(), w.clone(), None, opts.clone());
-        y.into_data();
-    })
-}
-
-fn conv_fwd_bwd(device: &Device, timer: &Timer) -> Value {
-    let ad = device.clone().autodiff();
-    let x = randn([8, 64, 56, 56], &ad);
-    let w = randn([64, 64, 3, 3], &ad);
-    let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-    timer.time(|| {
-        let x = x.clone().require_grad();
-        let w = w.clone().require_grad();
-        let y = conv2d(x.clone(), w.clone(), None, opts.clone());
-        let grads = y.sum().backward();
-        x.grad(&grads).unwrap().into_data();
-        w.grad(&grads).unwrap().into_data();
-    })
 }
 
 fn matmul(device: &Device, timer: &Timer) -> Value {
@@ -171,21 +145,39 @@ fn main() {
 
     add(
         "conv2d_fwd",
-        "conv2d 8×64×56×56, 64 out, 3×3, pad 1, forward",
+        "conv2d 8×64×56×56, 64 out, 3×3, pad 1, forward (convkit_ops::conv2d: convkit's kernel)",
         "conv2d_fwd",
-        &mut || conv_fwd(&cpu, &timer),
-    );
-    add(
-        "fast_conv2d_fwd",
-        "the same conv2d through convkit_ops::conv2d (host kernel: NCHW im2col tiles, one GEMM each)",
-        "conv2d_fwd",
-        &mut || vision::fast_conv2d_fwd(&cpu, &timer),
+        &mut || conv::conv2d_fwd(&cpu, &timer),
     );
     add(
         "conv2d_fwd_bwd",
-        "same conv2d, forward + backward (input and weight gradients)",
+        "same conv2d, forward + backward (input and weight gradients), convkit's kernel",
         "conv2d_fwd_bwd",
-        &mut || conv_fwd_bwd(&cpu, &timer),
+        &mut || conv::conv2d_fwd_bwd(&cpu, &timer),
+    );
+    add(
+        "conv2d_fwd_bwd_burn",
+        "same conv2d forward + backward through burn-flex's own conv2d (for the record)",
+        "conv2d_fwd_bwd",
+        &mut || conv::conv2d_fwd_bwd_burn(&cpu, &timer),
+    );
+    add(
+        "dwconv3_fwd_bwd",
+        "depth-wise conv2d 3×3, pad 1, on 8×64×56×56, forward + backward",
+        "dwconv3_fwd_bwd",
+        &mut || conv::depthwise_fwd_bwd(&cpu, &timer, 3, 1),
+    );
+    add(
+        "dwconv7_d3_fwd_bwd",
+        "depth-wise conv2d 7×7, dilation 3, pad 9, on 8×64×56×56, forward + backward",
+        "dwconv7_d3_fwd_bwd",
+        &mut || conv::depthwise_fwd_bwd(&cpu, &timer, 7, 3),
+    );
+    add(
+        "conv1d_dilated_fwd_bwd",
+        "conv1d 64→64, k 3, dilations 1/2/4/8 (same padding) of 32×64×1024, summed, forward + backward",
+        "conv1d_dilated_fwd_bwd",
+        &mut || conv::conv1d_dilated_fwd_bwd(&cpu, &timer),
     );
     add(
         "matmul_1024",
@@ -260,7 +252,7 @@ fn main() {
             "conv2d_fwd_ndarray",
             "conv2d forward as above on burn's ndarray backend (for backend choice)",
             "conv2d_fwd",
-            &mut || conv_fwd(&nd, &timer),
+            &mut || conv::conv2d_fwd(&nd, &timer),
         );
     }
 

@@ -4,23 +4,11 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use convkit_conv::{SeAggregation, SpatialChannelSqueezeExciteConfig, SpatialPyramidPoolConfig};
 use convkit_core::Tapped;
-use convkit_ops::ConvOptions;
 use convkit_train::segmentation::PixelCrossEntropyConfig;
 use convkit_zoo::{InceptionV4Config, UNetConfig};
 use serde_json::Value;
 
 use crate::{Timer, randn};
-
-/// The `conv2d_fwd` workload (8×64×56×56, 64 out, 3×3, pad 1) through convkit's dispatch
-/// point ([`convkit_ops::conv2d`]: the host kernel on flex) instead of burn's `conv2d`.
-pub fn fast_conv2d_fwd(device: &Device, timer: &Timer) -> Value {
-    let x = randn([8, 64, 56, 56], device);
-    let w = randn([64, 64, 3, 3], device);
-    timer.time(|| {
-        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-        convkit_ops::conv2d(x.clone(), w.clone(), None, options).into_data();
-    })
-}
 
 /// scSE (smp's aggregation: addition, reduction 16) on 8×64×56×56.
 pub fn scse_fwd(device: &Device, timer: &Timer) -> Value {

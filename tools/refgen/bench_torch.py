@@ -6,6 +6,12 @@ Benchmarks:
                         no bias, forward only under torch.no_grad()
   conv2d_fwd_bwd        the same conv, forward + backward (input and weight
                         require grad, loss = out.sum())
+  dwconv3_fwd_bwd       depth-wise conv2d (groups 64), weight 64x1x3x3, padding 1,
+                        on 8x64x56x56, forward + backward
+  dwconv7_d3_fwd_bwd    depth-wise conv2d 7x7, dilation 3, padding 9, on 8x64x56x56,
+                        forward + backward
+  conv1d_dilated_fwd_bwd four conv1d 64->64, k=3, dilation 1/2/4/8, padding =
+                        dilation, of one 32x64x1024 input, summed; forward + backward
   matmul_1024           1024x1024 @ 1024x1024 (float32)
   small_cnn_train_step  SmallCnn (tools/refgen/small_cnn.py) with in_ch=3,
                         classes=3, width=16; batch 32 of 3x32x32, train mode,
@@ -97,6 +103,41 @@ def bench_conv2d_fwd_bwd() -> Callable[[], None]:
         w.grad = None
         out = F.conv2d(x, w, bias=None, padding=1)
         out.sum().backward()
+
+    return step
+
+
+def fwd_bwd(x_shape, w_shape, **conv) -> Callable[[], None]:
+    """Forward + backward (input and weight gradients) of one conv2d."""
+    x = torch.randn(*x_shape, requires_grad=True)
+    w = torch.randn(*w_shape, requires_grad=True)
+
+    def step() -> None:
+        x.grad = None
+        w.grad = None
+        F.conv2d(x, w, bias=None, **conv).sum().backward()
+
+    return step
+
+
+def bench_dwconv3_fwd_bwd() -> Callable[[], None]:
+    return fwd_bwd((8, 64, 56, 56), (64, 1, 3, 3), padding=1, groups=64)
+
+
+def bench_dwconv7_d3_fwd_bwd() -> Callable[[], None]:
+    return fwd_bwd((8, 64, 56, 56), (64, 1, 7, 7), padding=9, dilation=3, groups=64)
+
+
+def bench_conv1d_dilated_fwd_bwd() -> Callable[[], None]:
+    x = torch.randn(32, 64, 1024, requires_grad=True)
+    weights = [torch.randn(64, 64, 3, requires_grad=True) for _ in range(4)]
+
+    def step() -> None:
+        x.grad = None
+        for w in weights:
+            w.grad = None
+        y = sum(F.conv1d(x, w, padding=d, dilation=d) for w, d in zip(weights, (1, 2, 4, 8)))
+        y.sum().backward()
 
     return step
 
@@ -278,6 +319,9 @@ def bench_unet_fwd_bwd() -> Callable[[], None]:
 BENCHMARKS: dict[str, Callable[[], Callable[[], None]]] = {
     "conv2d_fwd": bench_conv2d_fwd,
     "conv2d_fwd_bwd": bench_conv2d_fwd_bwd,
+    "dwconv3_fwd_bwd": bench_dwconv3_fwd_bwd,
+    "dwconv7_d3_fwd_bwd": bench_dwconv7_d3_fwd_bwd,
+    "conv1d_dilated_fwd_bwd": bench_conv1d_dilated_fwd_bwd,
     "matmul_1024": bench_matmul_1024,
     "small_cnn_train_step": bench_small_cnn_train_step,
     "inception_v4_fwd_1": bench_inception_v4_fwd(1),

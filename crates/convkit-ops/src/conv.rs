@@ -1,46 +1,109 @@
 //! Convolutions: the entry every convkit block calls.
 
-use burn::tensor::Tensor;
+use burn::backend::Dispatch;
 use burn::tensor::module::{conv_transpose2d as burn_conv_transpose2d, conv2d as burn_conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::{Device, Tensor};
 
-use crate::host_conv2d;
+use crate::extension::ConvKernels;
+
+/// Whether convkit's kernel takes a tensor: on burn's flex CPU device, with or without
+/// autodiff (non-f32 tensors then go to burn-flex's ops inside the extension).
+fn on_flex(x: &Tensor<4>) -> bool {
+    x.device().inner() == Device::flex()
+}
 
 /// 2-D convolution, `torch.nn.functional.conv2d(x, weight, bias, stride, padding, dilation,
 /// groups)`:
 ///
 /// `y[b, o, i, j] = bias[o] + Σ_{c, u, v} w[o, c, u, v] · x[b, g(o)·C_in/G + c,
-/// i·s_h + u·d_h − p_h, j·s_w + v·d_w − p_w]` (zero outside the input).
+/// i·s_h + u·d_h − p_top, j·s_w + v·d_w − p_left]` (zero outside the input).
 ///
-/// Kernel choice: f32 on burn's flex CPU device without autodiff, `groups = 1`,
-/// `dilation = 1`, other than 1×1 stride-1 unpadded → convkit's host kernel (NCHW im2col
-/// tiles, the `host_conv2d` module); everything else → burn's `conv2d` of the tensor's backend.
+/// Kernel choice: on burn's flex CPU device, convkit's kernel ([`crate::extension`]: blocked
+/// im2col products over NCHW, with its own backward pass under autodiff); on every other
+/// backend burn's `conv2d`. Same semantics and shapes on both.
 ///
 /// # Shapes
 /// - `x` `[N, C_in, H, W]`, `weight` `[C_out, C_in / groups, k_h, k_w]`, `bias` `[C_out]`
-/// - output `[N, C_out, H_out, W_out]`, `H_out = (H + 2p_h − d_h(k_h − 1) − 1) / s_h + 1`
+/// - output `[N, C_out, H_out, W_out]`,
+///   `H_out = (H + p_top + p_bottom − d_h(k_h − 1) − 1) / s_h + 1`
 ///
 /// # Panics
-/// As burn's `conv2d`: when the channel counts or the bias length disagree, a stride is 0, or
-/// the kernel is larger than the padded input.
+/// As burn's `conv2d`: when the channel counts or the bias length disagree, a stride,
+/// dilation or group count is 0, or the dilated kernel is larger than the padded input.
 pub fn conv2d(
     x: Tensor<4>,
     weight: Tensor<4>,
     bias: Option<Tensor<1>>,
     options: ConvOptions<2>,
 ) -> Tensor<4> {
-    if host_conv2d::takes(&x, &weight, [bias.as_ref(), None], &options) {
-        return host_conv2d::conv2d(x, weight, None, bias, &options);
+    if !on_flex(&x) {
+        return burn_conv2d(x, weight, bias, options);
     }
-    burn_conv2d(x, weight, bias, options)
+    match bias {
+        // Inference: the bias is the kernel's epilogue.
+        Some(bias) if !x.device().is_autodiff() => {
+            let scale = Tensor::ones([bias.dims()[0]], &bias.device());
+            conv2d_scale_shift(x, weight, scale, bias, options)
+        }
+        bias => {
+            let y = Tensor::from_dispatch(<Dispatch as ConvKernels>::conv2d_unbiased(
+                x.into_dispatch(),
+                weight.into_dispatch(),
+                options,
+            ));
+            match bias {
+                Some(bias) => {
+                    let channels = bias.dims()[0];
+                    y + bias.reshape([1, channels, 1, 1])
+                }
+                None => y,
+            }
+        }
+    }
+}
+
+/// 1-D convolution, `torch.nn.functional.conv1d(x, weight, bias, stride, padding, dilation,
+/// groups)`, with padding `(before, after)` so that a causal convolution is
+/// `padding: [(d(k − 1), 0)]`: the 2-D convolution of `x` as `[N, C_in, 1, L]` (same kernel,
+/// same backward pass).
+///
+/// # Shapes
+/// - `x` `[N, C_in, L]`, `weight` `[C_out, C_in / groups, k]`, `bias` `[C_out]`
+/// - output `[N, C_out, L_out]`, `L_out = (L + p_before + p_after − d(k − 1) − 1) / s + 1`
+///
+/// # Panics
+/// As [`conv2d`].
+pub fn conv1d(
+    x: Tensor<3>,
+    weight: Tensor<3>,
+    bias: Option<Tensor<1>>,
+    options: ConvOptions<1>,
+) -> Tensor<3> {
+    let [n, c, l] = x.dims();
+    let [o, cg, k] = weight.dims();
+    let options = ConvOptions {
+        stride: [1, options.stride[0]],
+        padding: [(0, 0), options.padding[0]],
+        dilation: [1, options.dilation[0]],
+        groups: options.groups,
+    };
+    let y = conv2d(
+        x.reshape([n, c, 1, l]),
+        weight.reshape([o, cg, 1, k]),
+        bias,
+        options,
+    );
+    let [n, o, _, l_out] = y.dims();
+    y.reshape([n, o, l_out])
 }
 
 /// `scale[o] · conv2d(x, weight)[o] + shift[o]`: a convolution followed by a per-channel
 /// affine map, the form of an inference-mode batch norm folded into the convolution.
 ///
-/// On the host kernel the map is applied as the output is written (no scaled weight copy, no
-/// second pass); elsewhere the scale multiplies the weights and the shift becomes the bias.
-/// The two differ by float rounding only (~1e-7 relative).
+/// On flex the map is the kernel's epilogue, applied as the output is written (no scaled
+/// weight copy, no second pass); elsewhere the scale multiplies the weights and the shift
+/// becomes the bias. The two differ by float rounding only (~1e-7 relative).
 ///
 /// # Shapes
 /// As [`conv2d`], with `scale` and `shift` `[C_out]`.
@@ -51,8 +114,14 @@ pub fn conv2d_scale_shift(
     shift: Tensor<1>,
     options: ConvOptions<2>,
 ) -> Tensor<4> {
-    if host_conv2d::takes(&x, &weight, [Some(&scale), Some(&shift)], &options) {
-        return host_conv2d::conv2d(x, weight, Some(scale), Some(shift), &options);
+    if on_flex(&x) {
+        return Tensor::from_dispatch(<Dispatch as ConvKernels>::conv2d_scale_shift(
+            x.into_dispatch(),
+            weight.into_dispatch(),
+            scale.into_dispatch(),
+            shift.into_dispatch(),
+            options,
+        ));
     }
     let out_channels = scale.dims()[0];
     let weight = weight * scale.reshape([out_channels, 1, 1, 1]);

@@ -4,31 +4,35 @@
 //! chooses the kernel by device, dtype and autodiff state, so that a faster or quantized
 //! kernel reaches every block and model without per-model code:
 //!
-//! - [`conv2d`], [`conv2d_scale_shift`] (a convolution with a per-channel affine epilogue: a
-//!   folded inference batch norm), [`conv_transpose2d`];
+//! - [`conv2d`], [`conv1d`], [`conv2d_scale_shift`] (a convolution with a per-channel affine
+//!   epilogue: a folded inference batch norm), [`conv_transpose2d`];
 //! - [`max_pool2d`], [`max_pool2d_with_indices`], [`gather_planes`] (a max pool replayed from
 //!   recorded argmaxes), [`avg_pool2d`];
 //! - [`batch_norm_train`], [`batch_norm_inference`];
 //! - [`linear`].
 //!
-//! Today's kernels of our own: the inference convolution on burn's flex CPU device
-//! (`host_conv2d`: NCHW im2col tiles in parallel, the affine epilogue applied as the output
-//! is written) and the tiled inference max pool; batch-norm statistics composed from
-//! contiguous reductions. Everything else is burn's op for the tensor's backend, with the same
-//! semantics (PyTorch's). Every entry is tested against burn's reference op on every compiled
-//! backend.
+//! Kernels of our own, on burn's flex CPU device: the convolution, forward and backward
+//! (`kernels::conv2d`: blocked im2col products over NCHW for stride, asymmetric padding,
+//! dilation and groups, the affine epilogue applied as the output is written; plugged into
+//! autodiff through the backend extension [`extension::ConvKernels`]), and the tiled
+//! inference max pool; batch-norm statistics composed from contiguous reductions. Everything
+//! else — and every op on the ndarray, wgpu and cuda backends — is burn's op for the tensor's
+//! backend, with the same semantics (PyTorch's). Every entry is tested against burn's
+//! reference op, and the kernels against a direct convolution and its adjoints.
 //!
-//! This is the one crate of the workspace allowed `unsafe` (kernels), each block with a
-//! `// SAFETY:` comment and a test of its bounds; there is none yet.
+//! This is the one crate of the workspace allowed `unsafe`: only the matrix-product call of
+//! `kernels::gemm`, behind bounds-checked strided views, with its `// SAFETY:` argument and
+//! tests of the bounds.
 
 mod batch_norm;
 mod conv;
-mod host_conv2d;
+pub mod extension;
+mod kernels;
 mod linear;
 mod pool;
 
 pub use batch_norm::{batch_norm_inference, batch_norm_train};
-pub use conv::{conv_transpose2d, conv2d, conv2d_scale_shift};
+pub use conv::{conv_transpose2d, conv1d, conv2d, conv2d_scale_shift};
 pub use linear::linear;
 pub use pool::{avg_pool2d, gather_planes, max_pool2d, max_pool2d_with_indices};
 

@@ -205,18 +205,42 @@ fn shared_input_and_stride_two() {
     assert_eq!(keep.dims(), [2, 3, 37, 35]);
 }
 
-/// On an autodiff device both entries go to burn's conv2d: same values, and gradients flow.
+/// On an autodiff device the kernel's own backward pass runs: values and the gradients of the
+/// input, the weight and the bias equal burn's conv2d's (to rounding).
 #[test]
-fn autodiff_falls_back_to_burn() {
+fn autodiff_gradients_match_burns() {
     let device = Device::flex().autodiff();
     convkit_core::random::seed(3);
-    let mut case = Case::random(&device, [2, 4, 5, 9, 9], [3, 3], [1, 1], [1, 1], true);
-    case.x = case.x.require_grad();
-    let out = case.fast();
-    check_close("autodiff", out.clone(), case.burn()).unwrap();
-    let grads = out.sum().backward();
-    let grad = case.x.grad(&grads).expect("x has a gradient");
-    assert_eq!(grad.dims(), [2, 4, 9, 9]);
+    let case = Case::random(&device, [2, 4, 5, 9, 9], [3, 3], [1, 1], [1, 1], true);
+    let leaves = || {
+        (
+            case.x.clone().detach().require_grad(),
+            case.weight.clone().detach().require_grad(),
+            case.bias.clone().unwrap().detach().require_grad(),
+        )
+    };
+    let (x, w, b) = leaves();
+    let ours = conv2d(x.clone(), w.clone(), Some(b.clone()), case.options());
+    let (bx, bw, bb) = leaves();
+    let theirs = burn_conv2d(bx.clone(), bw.clone(), Some(bb.clone()), case.options());
+    check_close("autodiff values", ours.clone(), theirs.clone()).unwrap();
+    // A loss whose gradient differs everywhere (not just ones).
+    let target = convkit_core::random::tensor([2, 5, 9, 9], Distribution::Default, &device);
+    let grads = (ours * target.clone()).sum().backward();
+    let burn_grads = (theirs * target).sum().backward();
+    check_close("x", x.grad(&grads).unwrap(), bx.grad(&burn_grads).unwrap()).unwrap();
+    check_close(
+        "weight",
+        w.grad(&grads).unwrap(),
+        bw.grad(&burn_grads).unwrap(),
+    )
+    .unwrap();
+    check_close(
+        "bias",
+        b.grad(&grads).unwrap().reshape([1, 1, 1, 5]),
+        bb.grad(&burn_grads).unwrap().reshape([1, 1, 1, 5]),
+    )
+    .unwrap();
     check_close(
         "autodiff scale/shift",
         case.scale_shift(),
@@ -225,9 +249,9 @@ fn autodiff_falls_back_to_burn() {
     .unwrap();
 }
 
-/// Grouped, depth-wise and dilated convolutions go to burn's kernel through the same entry.
+/// Grouped, depth-wise and dilated convolutions: the kernel equals burn's conv2d.
 #[test]
-fn groups_and_dilation_reach_burns_kernel() {
+fn groups_and_dilation_match_burn() {
     let device = Device::flex();
     convkit_core::random::seed(4);
     let uniform = Distribution::Uniform(-1.0, 1.0);
@@ -237,11 +261,12 @@ fn groups_and_dilation_reach_burns_kernel() {
         let options = ConvOptions::new([1, 1], [2, 2], dilation, groups);
         let ours = conv2d(x.clone(), weight.clone(), None, options.clone());
         let theirs = burn_conv2d(x.clone(), weight.clone(), None, options.clone());
-        assert_eq!(
-            ours.into_data(),
-            theirs.into_data(),
-            "groups {groups}, dilation {dilation:?}"
-        );
+        check_close(
+            &format!("groups {groups}, dilation {dilation:?}"),
+            ours,
+            theirs,
+        )
+        .unwrap();
         let scale = convkit_core::random::tensor([6], Distribution::Uniform(0.5, 2.0), &device);
         let shift = convkit_core::random::tensor([6], uniform, &device);
         let folded = conv2d_scale_shift(

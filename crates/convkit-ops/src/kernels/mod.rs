@@ -1,0 +1,10 @@
+//! convkit's CPU kernels on host slices, independent of burn's tensor types (the glue to
+//! burn is [`crate::extension`]).
+//!
+//! - [`gemm`]: bounds-checked strided matrix products (the `gemm` crate burn-flex uses) —
+//!   the one `unsafe` call of the crate;
+//! - [`conv2d`]: convolution forward, input gradient and weight gradient as blocked products
+//!   over NCHW data.
+
+pub(crate) mod conv2d;
+pub(crate) mod gemm;
