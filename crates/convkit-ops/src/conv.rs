@@ -5,7 +5,7 @@ use burn::tensor::module::{conv_transpose2d as burn_conv_transpose2d, conv2d as 
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor};
 
-use crate::extension::ConvKernels;
+use crate::extension::KernelOps;
 
 /// Whether convkit's kernel takes a tensor: on burn's flex CPU device, with or without
 /// autodiff (non-f32 tensors then go to burn-flex's ops inside the extension).
@@ -47,7 +47,7 @@ pub fn conv2d(
             conv2d_scale_shift(x, weight, scale, bias, options)
         }
         bias => {
-            let y = Tensor::from_dispatch(<Dispatch as ConvKernels>::conv2d_unbiased(
+            let y = Tensor::from_dispatch(<Dispatch as KernelOps>::conv2d_unbiased(
                 x.into_dispatch(),
                 weight.into_dispatch(),
                 options,
@@ -115,7 +115,7 @@ pub fn conv2d_scale_shift(
     options: ConvOptions<2>,
 ) -> Tensor<4> {
     if on_flex(&x) {
-        return Tensor::from_dispatch(<Dispatch as ConvKernels>::conv2d_scale_shift(
+        return Tensor::from_dispatch(<Dispatch as KernelOps>::conv2d_scale_shift(
             x.into_dispatch(),
             weight.into_dispatch(),
             scale.into_dispatch(),

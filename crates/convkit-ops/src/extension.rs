@@ -1,7 +1,8 @@
 //! convkit's kernels as a burn backend extension: on burn's flex CPU device the convolution
-//! runs [`crate::kernels::conv2d`], and on flex with autodiff its backward pass is that
-//! kernel's input and weight gradients (burn-flex's own conv2d backward costs up to ~100× the
-//! products it needs). Built with burn's `extension` feature after the recipe of burn-signal's
+//! runs [`crate::kernels::conv2d`] and max pooling [`crate::kernels::max_pool2d`], and on flex
+//! with autodiff their backward passes are those kernels' gradients (burn-flex's own conv2d
+//! backward costs up to ~100× the products it needs; its max-pool backward is a scalar
+//! scatter on one thread). Built with burn's `extension` feature after the recipe of burn-signal's
 //! FFT: the trait routes a [`Dispatch`] tensor to the [`Flex`] or [`Autodiff`] implementation;
 //! [`crate::conv2d`] calls it only for flex tensors (other backends keep burn's conv2d).
 
@@ -9,22 +10,26 @@ use burn::backend::TensorMetadata;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::unary;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::{Autodiff, NodeId};
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{FloatTensorOps, ModuleOps};
-use burn::backend::{AutodiffBackend, Backend, Flex, backend_extension, tensor::FloatTensor};
-use burn::tensor::ops::ConvOptions;
+use burn::backend::tensor::{FloatTensor, IntTensor};
+use burn::backend::{AutodiffBackend, Backend, Flex, backend_extension};
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{DType, TensorData};
 
 use crate::kernels::conv2d::{self, ChannelAffine, Conv2dShape};
+use crate::kernels::max_pool2d::{self, PoolShape};
 
-/// Convolution kernels with their own backward pass (see the module documentation).
+/// Convolution and pooling kernels with their own backward pass (see the module
+/// documentation).
 ///
 /// Second-order gradients are not tracked: the gradients these methods return are constants
 /// to autodiff.
 #[backend_extension(Flex, Autodiff)]
-pub trait ConvKernels: Backend {
+pub trait KernelOps: Backend {
     /// `conv2d(x, weight)` without bias, `x` `[N, C_in, H, W]`, `weight` `[C_out, C_in/G,
     /// k_h, k_w]`.
     fn conv2d_unbiased(
@@ -43,7 +48,7 @@ pub trait ConvKernels: Backend {
         options: ConvOptions<2>,
     ) -> FloatTensor<Self>;
 
-    /// The gradient of [`ConvKernels::conv2d_unbiased`] with respect to `x`.
+    /// The gradient of [`KernelOps::conv2d_unbiased`] with respect to `x`.
     fn conv2d_input_grad(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -51,12 +56,29 @@ pub trait ConvKernels: Backend {
         options: ConvOptions<2>,
     ) -> FloatTensor<Self>;
 
-    /// The gradient of [`ConvKernels::conv2d_unbiased`] with respect to `weight`.
+    /// The gradient of [`KernelOps::conv2d_unbiased`] with respect to `weight`.
     fn conv2d_weight_grad(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         output_grad: FloatTensor<Self>,
         options: ConvOptions<2>,
+    ) -> FloatTensor<Self>;
+
+    /// `max_pool2d(x)` (`[N, C, H, W]` → `[N, C, H_out, W_out]`), differentiable in `x`.
+    fn max_pool2d_tracked(x: FloatTensor<Self>, options: MaxPoolOptions<2>) -> FloatTensor<Self>;
+
+    /// `max_pool2d(x)` and its argmaxes (i64 flat indices into each input plane).
+    fn max_pool2d_argmax(
+        x: FloatTensor<Self>,
+        options: MaxPoolOptions<2>,
+    ) -> (FloatTensor<Self>, IntTensor<Self>);
+
+    /// The gradient `[N, C, H, W]` (`x_shape`) of a max pool's input: `output_grad` added at
+    /// the argmaxes `indices` of [`KernelOps::max_pool2d_argmax`].
+    fn max_pool2d_argmax_grad(
+        x_shape: [usize; 4],
+        output_grad: FloatTensor<Self>,
+        indices: IntTensor<Self>,
     ) -> FloatTensor<Self>;
 }
 
@@ -87,7 +109,7 @@ fn all_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
-impl ConvKernels for Flex {
+impl KernelOps for Flex {
     fn conv2d_unbiased(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
         if !all_f32(&[&x, &weight]) {
             return <Flex as ModuleOps<Flex>>::conv2d(x, weight, None, options);
@@ -161,9 +183,45 @@ impl ConvKernels for Flex {
             dims(&weight),
         )
     }
+
+    fn max_pool2d_tracked(x: FlexTensor, options: MaxPoolOptions<2>) -> FlexTensor {
+        Self::max_pool2d_argmax(x, options).0
+    }
+
+    fn max_pool2d_argmax(x: FlexTensor, options: MaxPoolOptions<2>) -> (FlexTensor, FlexTensor) {
+        let shape = dims(&x);
+        let s = PoolShape::new(shape, &options);
+        let (out, indices) = max_pool2d::forward(&s, &host(&x));
+        let out_shape = [shape[0], shape[1], s.out_size[0], s.out_size[1]];
+        (
+            flex(out, out_shape),
+            FlexTensor::from_data(TensorData::new(indices, out_shape)),
+        )
+    }
+
+    fn max_pool2d_argmax_grad(
+        x_shape: [usize; 4],
+        output_grad: FlexTensor,
+        indices: FlexTensor,
+    ) -> FlexTensor {
+        let [n, c, h, w] = x_shape;
+        let [_, _, ho, wo] = dims(&output_grad);
+        let s = PoolShape {
+            planes: n * c,
+            in_size: [h, w],
+            out_size: [ho, wo],
+            ..PoolShape::new(x_shape, &MaxPoolOptions::new([1, 1]))
+        };
+        let indices = indices.to_contiguous();
+        let indices = indices.as_slice::<i64>().expect("i64 argmax indices");
+        flex(
+            max_pool2d::backward(&s, indices, &host(&output_grad)),
+            x_shape,
+        )
+    }
 }
 
-impl<B: ConvKernels, C: CheckpointStrategy> ConvKernels for Autodiff<B, C> {
+impl<B: KernelOps, C: CheckpointStrategy> KernelOps for Autodiff<B, C> {
     fn conv2d_unbiased(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -172,7 +230,7 @@ impl<B: ConvKernels, C: CheckpointStrategy> ConvKernels for Autodiff<B, C> {
         #[derive(Debug)]
         struct Conv2dBackward;
 
-        impl<B: ConvKernels> Backward<B, 2> for Conv2dBackward {
+        impl<B: KernelOps> Backward<B, 2> for Conv2dBackward {
             type State = (NodeId, NodeId, ConvOptions<2>);
 
             fn backward(
@@ -264,6 +322,65 @@ impl<B: ConvKernels, C: CheckpointStrategy> ConvKernels for Autodiff<B, C> {
             Self::inner(weight),
             Self::inner(output_grad),
             options,
+        ))
+    }
+
+    fn max_pool2d_tracked(x: FloatTensor<Self>, options: MaxPoolOptions<2>) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct MaxPoolBackward;
+
+        impl<B: KernelOps> Backward<B, 1> for MaxPoolBackward {
+            type State = ([usize; 4], IntTensor<B>);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 1>,
+                grads: &mut Gradients,
+                _checkpointer: &mut Checkpointer,
+            ) {
+                let (x_shape, indices) = ops.state;
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+                    B::max_pool2d_argmax_grad(x_shape, grad, indices)
+                });
+            }
+        }
+
+        let x_shape = {
+            let shape = x.shape();
+            std::array::from_fn(|i| shape[i])
+        };
+        match MaxPoolBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (out, indices) = B::max_pool2d_argmax(x.into_primitive(), options);
+                prep.finish((x_shape, indices), out)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::max_pool2d_tracked(x.into_primitive(), options))
+            }
+        }
+    }
+
+    fn max_pool2d_argmax(
+        x: FloatTensor<Self>,
+        options: MaxPoolOptions<2>,
+    ) -> (FloatTensor<Self>, IntTensor<Self>) {
+        let (out, indices) = B::max_pool2d_argmax(Self::inner(x), options);
+        (Self::from_inner(out), indices)
+    }
+
+    fn max_pool2d_argmax_grad(
+        x_shape: [usize; 4],
+        output_grad: FloatTensor<Self>,
+        indices: IntTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::from_inner(B::max_pool2d_argmax_grad(
+            x_shape,
+            Self::inner(output_grad),
+            indices,
         ))
     }
 }

@@ -14,8 +14,9 @@
 //! Kernels of our own, on burn's flex CPU device: the convolution, forward and backward
 //! (`kernels::conv2d`: blocked im2col products over NCHW for stride, asymmetric padding,
 //! dilation and groups, the affine epilogue applied as the output is written; plugged into
-//! autodiff through the backend extension [`extension::ConvKernels`]), and the tiled
-//! inference max pool; batch-norm statistics composed from contiguous reductions. Everything
+//! autodiff through the backend extension [`extension::KernelOps`]), and max pooling
+//! (`kernels::max_pool2d`: planes in parallel, the backward scattering the gradient to the
+//! recorded argmaxes); batch-norm statistics composed from contiguous reductions. Everything
 //! else — and every op on the ndarray, wgpu and cuda backends — is burn's op for the tensor's
 //! backend, with the same semantics (PyTorch's). Every entry is tested against burn's
 //! reference op, and the kernels against a direct convolution and its adjoints.

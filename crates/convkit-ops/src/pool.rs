@@ -1,39 +1,32 @@
 //! Pooling: the entries every convkit block calls.
 
+use burn::backend::Dispatch;
 use burn::tensor::module::{
     avg_pool2d as burn_avg_pool2d, max_pool2d as burn_max_pool2d,
     max_pool2d_with_indices as burn_max_pool2d_with_indices,
 };
 use burn::tensor::ops::{AvgPoolOptions, MaxPoolOptions};
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{DType, Device, Int, Tensor};
+
+use crate::extension::KernelOps;
 
 /// 2-D max pooling, `torch.nn.functional.max_pool2d` (padded positions never win).
 ///
-/// Kernel choice: non-overlapping windows (stride = kernel, no padding or dilation, floor
-/// mode) without autodiff → a reshape to `[N, C, H/k_h, k_h, W/k_w, k_w]` and two `max_dim`s,
-/// twice as fast as burn-flex's pooling kernel (5.5 against 10.4 ms on 128×16×28×28) and
-/// exact; otherwise (and under autodiff, where `max_dim`'s backward is slower) burn's op.
+/// Kernel choice: f32 on burn's flex CPU device, with or without autodiff → convkit's kernel
+/// ([`crate::extension::KernelOps::max_pool2d_tracked`]: planes in parallel; under autodiff
+/// the backward scatters the gradient to the recorded argmaxes, parallel over planes);
+/// otherwise burn's op.
 ///
 /// # Shapes
 /// - `x` `[N, C, H, W]`, output `[N, C, H_out, W_out]`,
-///   `H_out = floor((H + 2p − d(k − 1) − 1) / s) + 1`
+///   `H_out = floor((H + p_top + p_bottom − d(k − 1) − 1) / s) + 1` (ceil in ceil mode, the
+///   last window starting inside the input or its leading padding)
 pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
-    let [n, c, h, w] = x.dims();
-    let [kh, kw] = options.kernel_size;
-    let tiles = options.stride == options.kernel_size
-        && options.padding == [(0, 0); 2]
-        && options.dilation == [1, 1]
-        && !options.ceil_mode
-        && kh > 0
-        && kw > 0
-        && h >= kh
-        && w >= kw;
-    if tiles && !x.device().is_autodiff() {
-        let (ho, wo) = (h / kh, w / kw);
-        let windows: Tensor<6> = x
-            .slice([0..n, 0..c, 0..ho * kh, 0..wo * kw])
-            .reshape([n, c, ho, kh, wo, kw]);
-        return windows.max_dim(5).max_dim(3).reshape([n, c, ho, wo]);
+    if x.device().inner() == Device::flex() && x.dtype() == DType::F32 {
+        return Tensor::from_dispatch(<Dispatch as KernelOps>::max_pool2d_tracked(
+            x.into_dispatch(),
+            options,
+        ));
     }
     burn_max_pool2d(x, options)
 }
@@ -69,7 +62,7 @@ mod tests {
     use convkit_core::random;
 
     #[test]
-    fn tiled_inference_path_equals_burns_pooling() {
+    fn the_kernel_equals_burns_pooling() {
         let device = Device::default();
         for k in 1..=3 {
             for (h, w) in [(k, k), (7, 5), (8, 9), (13, 4)] {

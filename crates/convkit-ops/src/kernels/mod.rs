@@ -4,7 +4,9 @@
 //! - [`gemm`]: bounds-checked strided matrix products (the `gemm` crate burn-flex uses) —
 //!   the one `unsafe` call of the crate;
 //! - [`conv2d`]: convolution forward, input gradient and weight gradient as blocked products
-//!   over NCHW data.
+//!   over NCHW data;
+//! - [`max_pool2d`]: max pooling with its argmax, and the gradient scattered to it.
 
 pub(crate) mod conv2d;
 pub(crate) mod gemm;
+pub(crate) mod max_pool2d;

@@ -1,3 +1,4 @@
 //! convkit-ops' integration tests, one binary (each test file would otherwise link burn again).
 
 mod conv2d;
+mod max_pool2d;
