@@ -129,19 +129,22 @@ pub(crate) fn forward(s: &PoolShape, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
             let outputs = out.iter_mut().zip(indices.iter_mut());
             let windows = rows.iter().flat_map(|r| cols.iter().map(move |c| (r, c)));
             for ((out, index), (&(y0, ny), &(x0, nx))) in outputs.zip(windows) {
-                let (mut best, mut at) = (f32::NEG_INFINITY, -1i64);
+                if ny == 0 || nx == 0 {
+                    (*out, *index) = (f32::NEG_INFINITY, -1);
+                    continue;
+                }
+                let (mut best, mut at) = (plane[y0 * w + x0], y0 * w + x0);
                 for y in (0..ny).map(|t| y0 + t * dh) {
-                    let row = &plane[y * w..(y + 1) * w];
-                    for x in (0..nx).map(|t| x0 + t * dw) {
-                        let v = row[x];
-                        // The first maximum; a NaN wins (PyTorch's rule).
-                        if at < 0 || v > best || v.is_nan() && !best.is_nan() {
-                            (best, at) = (v, (y * w + x) as i64);
-                        }
+                    for i in (0..nx).map(|t| y * w + x0 + t * dw) {
+                        let v = plane[i];
+                        // The first maximum; a NaN wins (PyTorch's rule). Written as selects:
+                        // which side wins is data-dependent, a branch would mispredict.
+                        let take = v > best || (v.is_nan() & !best.is_nan());
+                        best = if take { v } else { best };
+                        at = if take { i } else { at };
                     }
                 }
-                *out = best;
-                *index = at;
+                (*out, *index) = (best, at as i64);
             }
         });
     (out, indices)
