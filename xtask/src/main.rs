@@ -62,6 +62,7 @@ const REFGEN_SCRIPTS: &[&str] = &[
     "unet.py",
     "segmentation_loss.py",
     "cli_fixtures.py",
+    "conv_kernels.py",
 ];
 
 fn project_root() -> PathBuf {
