@@ -1,6 +1,11 @@
 //! Matrix products on slices: the `gemm` crate (burn-flex's own GEMM) behind a bounds-checked
 //! view, so that the convolution kernels multiply strided sub-matrices of their buffers (a
 //! transposed weight, one output-row band of a gradient) without copying them.
+//!
+//! The only module of the workspace allowed `unsafe` (the crate denies it elsewhere): the
+//! call into `gemm`, after the views' bounds are checked.
+
+#![allow(unsafe_code)]
 
 /// A read-only `rows × cols` matrix inside `data`: element `(i, j)` is
 /// `data[offset + i·row_stride + j·col_stride]`.
