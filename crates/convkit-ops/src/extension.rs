@@ -1,10 +1,11 @@
 //! convkit's kernels as a burn backend extension: on burn's flex CPU device the convolution
-//! runs [`crate::kernels::conv2d`] and max pooling [`crate::kernels::max_pool2d`], and on flex
-//! with autodiff their backward passes are those kernels' gradients (burn-flex's own conv2d
-//! backward costs up to ~100× the products it needs; its max-pool backward is a scalar
-//! scatter on one thread). Built with burn's `extension` feature after the recipe of burn-signal's
-//! FFT: the trait routes a [`Dispatch`] tensor to the [`Flex`] or [`Autodiff`] implementation;
-//! [`crate::conv2d`] calls it only for flex tensors (other backends keep burn's conv2d).
+//! runs `kernels::conv2d` and max pooling `kernels::max_pool2d`, and on flex with autodiff
+//! their backward passes are those kernels' gradients (burn-flex's own conv2d backward costs
+//! up to ~100× the products it needs; its max-pool backward is a scalar scatter on one
+//! thread). Built with burn's `extension` feature after the recipe of burn-signal's FFT: the
+//! trait routes a [`burn::backend::Dispatch`] tensor to the [`Flex`] or [`Autodiff`]
+//! implementation; [`crate::conv2d`] and [`crate::max_pool2d`] call it only for flex tensors
+//! (other backends keep burn's ops).
 
 use burn::backend::TensorMetadata;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
