@@ -29,6 +29,7 @@ use std::ops::Range;
 use burn::tensor::ops::ConvOptions;
 use rayon::prelude::*;
 
+use super::depthwise;
 use super::gemm::{MatRef, gemm};
 
 /// Target size of one band's im2col matrix, in floats (512 KiB: the L2 cache of one core on
@@ -137,7 +138,7 @@ impl Conv2dShape {
         ]
     }
 
-    fn in_channels(&self) -> usize {
+    pub(crate) fn in_channels(&self) -> usize {
         self.groups * self.in_per_group
     }
 
@@ -145,11 +146,11 @@ impl Conv2dShape {
         self.groups * self.out_per_group
     }
 
-    fn in_plane(&self) -> usize {
+    pub(crate) fn in_plane(&self) -> usize {
         self.in_size[0] * self.in_size[1]
     }
 
-    fn out_plane(&self) -> usize {
+    pub(crate) fn out_plane(&self) -> usize {
         self.out_size[0] * self.out_size[1]
     }
 
@@ -186,7 +187,7 @@ impl Conv2dShape {
 
     /// The input columns `first..end` that output columns read at kernel column `v`, as
     /// `(first output column, end output column, first input column)`.
-    fn columns(&self, v: usize) -> (usize, usize, usize) {
+    pub(crate) fn columns(&self, v: usize) -> (usize, usize, usize) {
         let [_, in_w] = self.in_size;
         let [_, out_w] = self.out_size;
         let [_, sw] = self.stride;
@@ -201,7 +202,7 @@ impl Conv2dShape {
     }
 
     /// The input row output row `i` reads at kernel row `u`, if inside the input.
-    fn input_row(&self, i: usize, u: usize) -> Option<usize> {
+    pub(crate) fn input_row(&self, i: usize, u: usize) -> Option<usize> {
         (i * self.stride[0] + u * self.dilation[0])
             .checked_sub(self.pad_before[0])
             .filter(|&y| y < self.in_size[0])
@@ -354,15 +355,21 @@ pub(crate) struct ChannelAffine<'a> {
 }
 
 impl ChannelAffine<'_> {
-    fn write(&self, channel: usize, src: &[f32], dst: &mut [f32]) {
+    /// Writes `src` (one output channel's values) mapped into `dst`.
+    pub(crate) fn write(&self, channel: usize, src: &[f32], dst: &mut [f32]) {
+        dst.copy_from_slice(src);
+        self.apply(channel, dst);
+    }
+
+    /// Maps one output channel's values in place.
+    pub(crate) fn apply(&self, channel: usize, values: &mut [f32]) {
         let scale = self.scale.map(|s| s[channel]);
         let shift = self.shift.map(|s| s[channel]);
-        let pairs = dst.iter_mut().zip(src);
         match (scale, shift) {
-            (Some(a), Some(b)) => pairs.for_each(|(d, &s)| *d = s * a + b),
-            (Some(a), None) => pairs.for_each(|(d, &s)| *d = s * a),
-            (None, Some(b)) => pairs.for_each(|(d, &s)| *d = s + b),
-            (None, None) => dst.copy_from_slice(src),
+            (Some(a), Some(b)) => values.iter_mut().for_each(|v| *v = *v * a + b),
+            (Some(a), None) => values.iter_mut().for_each(|v| *v *= a),
+            (None, Some(b)) => values.iter_mut().for_each(|v| *v += b),
+            (None, None) => {}
         }
     }
 }
@@ -384,6 +391,9 @@ pub(crate) fn forward(
         );
     }
     let (og, out_plane, out_w) = (s.out_per_group, s.out_plane(), s.out_size[1]);
+    if !empty && depthwise::takes(s) {
+        return depthwise::forward(s, x, weight, affine);
+    }
     let mut out = vec![0.0f32; s.lengths()[2]];
     if empty {
         return out;
@@ -434,6 +444,9 @@ pub(crate) fn forward(
 pub(crate) fn backward_input(s: &Conv2dShape, weight: &[f32], dy: &[f32]) -> Vec<f32> {
     let empty = s.check_lengths([None, Some(weight), Some(dy)]);
     let in_plane = s.in_plane();
+    if !empty && depthwise::takes(s) {
+        return depthwise::backward_input(s, weight, dy);
+    }
     let mut dx = vec![0.0f32; s.lengths()[0]];
     if empty {
         return dx;
@@ -487,6 +500,9 @@ fn weight_partials(s: &Conv2dShape, pairs: usize) -> usize {
 pub(crate) fn backward_weight(s: &Conv2dShape, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if s.check_lengths([Some(x), None, Some(dy)]) {
         return vec![0.0; s.lengths()[1]];
+    }
+    if depthwise::takes(s) {
+        return depthwise::backward_weight(s, x, dy);
     }
     let (og, patch) = (s.out_per_group, s.patch());
     let rows_per_band = s.band_rows(None);

@@ -4,9 +4,10 @@
 //! - [`gemm`]: bounds-checked strided matrix products (the `gemm` crate burn-flex uses) —
 //!   the one `unsafe` call of the crate;
 //! - [`conv2d`]: convolution forward, input gradient and weight gradient as blocked products
-//!   over NCHW data;
+//!   over NCHW data, and [`depthwise`], its one-filter-per-channel case as row operations;
 //! - [`max_pool2d`]: max pooling with its argmax, and the gradient scattered to it.
 
 pub(crate) mod conv2d;
+pub(crate) mod depthwise;
 pub(crate) mod gemm;
 pub(crate) mod max_pool2d;

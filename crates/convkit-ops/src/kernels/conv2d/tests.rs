@@ -166,8 +166,15 @@ fn the_affine_epilogue_maps_each_output_channel() {
 
 #[test]
 fn every_thread_count_gives_the_same_bits() {
-    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 2);
-    let s = Conv2dShape::new([3, 8, 33, 37], [12, 4, 3, 3], &options);
+    for (w, groups) in [([12, 4, 3, 3], 2), ([8, 1, 3, 3], 8)] {
+        same_bits_for_any_thread_count(w, groups);
+    }
+}
+
+/// The general kernel (grouped) and the depth-wise one.
+fn same_bits_for_any_thread_count(w: [usize; 4], groups: usize) {
+    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], groups);
+    let s = Conv2dShape::new([3, 8, 33, 37], w, &options);
     let [lx, lw, ly] = s.lengths();
     let (x, w, dy) = (values(lx, 5), values(lw, 6), values(ly, 7));
     let run = |threads: usize| {
