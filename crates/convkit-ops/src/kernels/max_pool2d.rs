@@ -68,6 +68,17 @@ impl PoolShape {
         }
     }
 
+    /// Whether every window is a whole 2×2 tile of the input (kernel 2, stride 2, no
+    /// dilation or padding), the common case [`forward`] takes without bounds per tap.
+    fn tiles_2x2(&self) -> bool {
+        self.kernel == [2, 2]
+            && self.stride == [2, 2]
+            && self.dilation == [1, 1]
+            && self.pad_before == [0, 0]
+            && 2 * self.out_size[0] <= self.in_size[0]
+            && 2 * self.out_size[1] <= self.in_size[1]
+    }
+
     fn in_plane(&self) -> usize {
         self.in_size[0] * self.in_size[1]
     }
@@ -119,6 +130,10 @@ pub(crate) fn forward(s: &PoolShape, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
     if len == 0 {
         return (out, indices);
     }
+    if s.tiles_2x2() {
+        forward_2x2(s, x, &mut out, &mut indices);
+        return (out, indices);
+    }
     let w = s.in_size[1];
     let (rows, cols) = (s.taps(0), s.taps(1));
     let [dh, dw] = s.dilation;
@@ -148,6 +163,33 @@ pub(crate) fn forward(s: &PoolShape, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
             }
         });
     (out, indices)
+}
+
+/// [`forward`] for whole 2×2 tiles: four values per output, compared in window order.
+fn forward_2x2(s: &PoolShape, x: &[f32], out: &mut [f32], indices: &mut [i64]) {
+    let (w, [ho, wo]) = (s.in_size[1], s.out_size);
+    out.par_chunks_mut(s.out_plane())
+        .zip(indices.par_chunks_mut(s.out_plane()))
+        .zip(x.par_chunks(s.in_plane()))
+        .for_each(|((out, indices), plane)| {
+            for i in 0..ho {
+                let (top, bottom) = (2 * i * w, (2 * i + 1) * w);
+                let out = &mut out[i * wo..(i + 1) * wo];
+                let indices = &mut indices[i * wo..(i + 1) * wo];
+                for (j, (out, index)) in out.iter_mut().zip(indices.iter_mut()).enumerate() {
+                    let mut at = top + 2 * j;
+                    let mut best = plane[at];
+                    for k in [top + 2 * j + 1, bottom + 2 * j, bottom + 2 * j + 1] {
+                        let v = plane[k];
+                        // As in `forward`: the first maximum, a NaN wins.
+                        let take = v > best || (v.is_nan() & !best.is_nan());
+                        best = if take { v } else { best };
+                        at = if take { k } else { at };
+                    }
+                    (*out, *index) = (best, at as i64);
+                }
+            }
+        });
 }
 
 /// The gradient `[N·C, H·W]` of the input: each output gradient added at its argmax.
@@ -234,11 +276,12 @@ mod tests {
         fn pooling_and_its_gradient_follow_the_definition(
             (n, c, h, w) in (0usize..3, 1usize..3, 1usize..12, 1usize..12),
             (kh, kw, sh, sw) in (1usize..4, 1usize..4, 1usize..4, 1usize..4),
-            (dh, dw, ceil_mode) in (1usize..3, 1usize..3, any::<bool>()),
+            (dh, dw, ceil_mode, padded) in (1usize..3, 1usize..3, any::<bool>(), any::<bool>()),
             seed in 0u64..1000,
         ) {
-            // PyTorch's limit: padding at most half the kernel, so every window covers input.
-            let (ph, pw) = (kh / 2, kw / 2);
+            // PyTorch's limit: padding at most half the kernel. Unpadded cases include the
+            // whole-tile 2×2 path.
+            let (ph, pw) = if padded { (kh / 2, kw / 2) } else { (0, 0) };
             let options = MaxPoolOptions {
                 kernel_size: [kh, kw],
                 stride: [sh, sw],
