@@ -3,7 +3,7 @@
 use burn::backend::Dispatch;
 use burn::tensor::module::{conv_transpose2d as burn_conv_transpose2d, conv2d as burn_conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 
 use crate::extension::KernelOps;
 
@@ -128,8 +128,9 @@ pub fn conv2d_scale_shift(
     burn_conv2d(x, weight, Some(shift), options)
 }
 
-/// 2-D transposed convolution, `torch.nn.functional.conv_transpose2d` (burn's op on every
-/// backend).
+/// 2-D transposed convolution, `torch.nn.functional.conv_transpose2d`: the adjoint of a
+/// convolution. On flex (f32) convkit's kernel — its forward is the convolution's input
+/// gradient, its gradients the convolution's forward and weight gradient; elsewhere burn's op.
 ///
 /// # Shapes
 /// - `x` `[N, C_in, H, W]`, `weight` `[C_in, C_out / groups, k_h, k_w]`, `bias` `[C_out]`
@@ -141,5 +142,19 @@ pub fn conv_transpose2d(
     bias: Option<Tensor<1>>,
     options: ConvTransposeOptions<2>,
 ) -> Tensor<4> {
-    burn_conv_transpose2d(x, weight, bias, options)
+    if !(on_flex(&x) && x.dtype() == DType::F32 && weight.dtype() == DType::F32) {
+        return burn_conv_transpose2d(x, weight, bias, options);
+    }
+    let y = Tensor::from_dispatch(<Dispatch as KernelOps>::conv_transpose2d_unbiased(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        options,
+    ));
+    match bias {
+        Some(bias) => {
+            let channels = bias.dims()[0];
+            y + bias.reshape([1, channels, 1, 1])
+        }
+        None => y,
+    }
 }

@@ -18,7 +18,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{FloatTensorOps, ModuleOps};
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{AutodiffBackend, Backend, Flex, backend_extension};
-use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions};
 use burn::tensor::{DType, TensorData};
 
 use crate::kernels::conv2d::{self, ChannelAffine, Conv2dShape};
@@ -65,6 +65,24 @@ pub trait KernelOps: Backend {
         options: ConvOptions<2>,
     ) -> FloatTensor<Self>;
 
+    /// `conv_transpose2d(x, weight)` without bias, `x` `[N, C_in, H, W]`, `weight` `[C_in,
+    /// C_out/G, k_h, k_w]`: the input gradient of the convolution it transposes (f32 only;
+    /// [`crate::conv_transpose2d`] routes other types to burn).
+    fn conv_transpose2d_unbiased(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self>;
+
+    /// The gradients of [`KernelOps::conv_transpose2d_unbiased`] with respect to `x` and to
+    /// `weight`.
+    fn conv_transpose2d_grads(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
     /// `max_pool2d(x)` (`[N, C, H, W]` → `[N, C, H_out, W_out]`), differentiable in `x`.
     fn max_pool2d_tracked(x: FloatTensor<Self>, options: MaxPoolOptions<2>) -> FloatTensor<Self>;
 
@@ -103,6 +121,49 @@ fn flex(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
 fn dims(tensor: &FlexTensor) -> [usize; 4] {
     let shape = tensor.layout().shape();
     std::array::from_fn(|i| shape[i])
+}
+
+/// The convolution a transposed convolution of `x` (`[N, C_in, H, W]`) by `weight` (`[C_in,
+/// C_out/G, k_h, k_w]`) transposes: input `[N, C_out, H_out, W_out]` with
+/// `H_out = (H − 1)s − 2p + d(k − 1) + q + 1` (`q` the output padding, rows no window reads),
+/// output `[N, C_in, H, W]`.
+///
+/// # Panics
+/// As burn's `conv_transpose2d`, on sizes that disagree or a negative output size.
+fn transposed(x: [usize; 4], weight: [usize; 4], options: &ConvTransposeOptions<2>) -> Conv2dShape {
+    let [n, _, h, w] = x;
+    let [_, out_per_group, kh, kw] = weight;
+    let out_len = |len: usize, k: usize, i: usize| {
+        ((len.max(1) - 1) * options.stride[i]
+            + options.dilation[i] * (k.max(1) - 1)
+            + options.padding_out[i]
+            + 1)
+        .checked_sub(2 * options.padding[i])
+        .filter(|&l| l > 0)
+        .expect("conv_transpose2d: the padding leaves no output")
+    };
+    let conv = ConvOptions {
+        stride: options.stride,
+        padding: options.padding.map(|p| (p, p)),
+        dilation: options.dilation,
+        groups: options.groups,
+    };
+    let s = Conv2dShape::new(
+        [
+            n,
+            out_per_group * options.groups,
+            out_len(h, kh, 0),
+            out_len(w, kw, 1),
+        ],
+        weight,
+        &conv,
+    );
+    assert_eq!(
+        s.output_dims(),
+        x,
+        "conv_transpose2d: the weight does not fit the input's channels"
+    );
+    s
 }
 
 /// Whether every tensor is f32 (the kernel's type; others take burn-flex's ops).
@@ -183,6 +244,29 @@ impl KernelOps for Flex {
             conv2d::backward_weight(&s, &host(&x), &host(&output_grad)),
             dims(&weight),
         )
+    }
+
+    fn conv_transpose2d_unbiased(
+        x: FlexTensor,
+        weight: FlexTensor,
+        options: ConvTransposeOptions<2>,
+    ) -> FlexTensor {
+        let s = transposed(dims(&x), dims(&weight), &options);
+        let out = conv2d::backward_input(&s, &host(&weight), &host(&x));
+        flex(out, s.input_dims())
+    }
+
+    fn conv_transpose2d_grads(
+        x: FlexTensor,
+        weight: FlexTensor,
+        output_grad: FlexTensor,
+        options: ConvTransposeOptions<2>,
+    ) -> (FlexTensor, FlexTensor) {
+        let s = transposed(dims(&x), dims(&weight), &options);
+        let (grad, x_values) = (host(&output_grad), host(&x));
+        let dx = conv2d::forward(&s, &grad, &host(&weight), ChannelAffine::default());
+        let dw = conv2d::backward_weight(&s, &grad, &x_values);
+        (flex(dx, dims(&x)), flex(dw, dims(&weight)))
     }
 
     fn max_pool2d_tracked(x: FlexTensor, options: MaxPoolOptions<2>) -> FlexTensor {
@@ -324,6 +408,76 @@ impl<B: KernelOps, C: CheckpointStrategy> KernelOps for Autodiff<B, C> {
             Self::inner(output_grad),
             options,
         ))
+    }
+
+    fn conv_transpose2d_unbiased(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct ConvTranspose2dBackward;
+
+        impl<B: KernelOps> Backward<B, 2> for ConvTranspose2dBackward {
+            type State = (NodeId, NodeId, ConvTransposeOptions<2>);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_weight] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x, weight, options) = ops.state;
+                let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x);
+                let weight = checkpointer.retrieve_node_output::<FloatTensor<B>>(weight);
+                let (dx, dw) = B::conv_transpose2d_grads(x, weight, grad, options);
+                if let Some(node) = node_x {
+                    grads.register::<B>(node.id, dx);
+                }
+                if let Some(node) = node_weight {
+                    grads.register::<B>(node.id, dw);
+                }
+            }
+        }
+
+        match ConvTranspose2dBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                let out = B::conv_transpose2d_unbiased(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    options.clone(),
+                );
+                prep.finish((x_state, weight_state, options), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::conv_transpose2d_unbiased(
+                x.into_primitive(),
+                weight.into_primitive(),
+                options,
+            )),
+        }
+    }
+
+    fn conv_transpose2d_grads(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (dx, dw) = B::conv_transpose2d_grads(
+            Self::inner(x),
+            Self::inner(weight),
+            Self::inner(output_grad),
+            options,
+        );
+        (Self::from_inner(dx), Self::from_inner(dw))
     }
 
     fn max_pool2d_tracked(x: FloatTensor<Self>, options: MaxPoolOptions<2>) -> FloatTensor<Self> {

@@ -128,6 +128,16 @@ impl Conv2dShape {
         }
     }
 
+    /// `[N, C_in, H, W]`.
+    pub fn input_dims(&self) -> [usize; 4] {
+        [
+            self.batch,
+            self.in_channels(),
+            self.in_size[0],
+            self.in_size[1],
+        ]
+    }
+
     /// `[N, C_out, H_out, W_out]`.
     pub fn output_dims(&self) -> [usize; 4] {
         [

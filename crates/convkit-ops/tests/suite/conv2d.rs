@@ -281,3 +281,79 @@ fn groups_and_dilation_match_burn() {
         check_close("grouped scale/shift", folded, composed).unwrap();
     }
 }
+
+/// `conv_transpose2d` through the kernel (the convolution's adjoint) equals burn's: values and
+/// the gradients of the input, the weight and the bias, for U-Net's 2×2 stride-2 upsampling,
+/// output padding, groups and dilation.
+#[test]
+fn conv_transpose2d_matches_burn() {
+    use burn::tensor::module::conv_transpose2d as burn_conv_transpose2d;
+    use burn::tensor::ops::ConvTransposeOptions;
+
+    let device = Device::flex().autodiff();
+    convkit_core::random::seed(11);
+    let uniform = Distribution::Uniform(-1.0, 1.0);
+    for (x_shape, w_shape, options) in [
+        (
+            [2, 8, 6, 5],
+            [8, 4, 2, 2],
+            ConvTransposeOptions::new([2, 2], [0, 0], [0, 0], [1, 1], 1),
+        ),
+        (
+            [2, 4, 5, 6],
+            [4, 3, 3, 3],
+            ConvTransposeOptions::new([2, 2], [1, 1], [1, 1], [1, 1], 1),
+        ),
+        (
+            [1, 4, 5, 5],
+            [4, 2, 3, 3],
+            ConvTransposeOptions::new([1, 2], [2, 1], [0, 1], [2, 1], 2),
+        ),
+    ] {
+        let x = convkit_core::random::tensor(x_shape, uniform, &device);
+        let w = convkit_core::random::tensor(w_shape, uniform, &device);
+        let channels = w_shape[1] * options.groups;
+        let b = convkit_core::random::tensor([channels], uniform, &device);
+        let leaves = || {
+            (
+                x.clone().detach().require_grad(),
+                w.clone().detach().require_grad(),
+                b.clone().detach().require_grad(),
+            )
+        };
+        let (ox, ow, ob) = leaves();
+        let ours = convkit_ops::conv_transpose2d(
+            ox.clone(),
+            ow.clone(),
+            Some(ob.clone()),
+            options.clone(),
+        );
+        let (bx, bw, bb) = leaves();
+        let theirs =
+            burn_conv_transpose2d(bx.clone(), bw.clone(), Some(bb.clone()), options.clone());
+        let what = format!("{options:?}");
+        check_close(&what, ours.clone(), theirs.clone()).unwrap();
+        let target = convkit_core::random::tensor(ours.dims(), Distribution::Default, &device);
+        let grads = (ours * target.clone()).sum().backward();
+        let burn_grads = (theirs * target).sum().backward();
+        check_close(
+            &what,
+            ox.grad(&grads).unwrap(),
+            bx.grad(&burn_grads).unwrap(),
+        )
+        .unwrap();
+        check_close(
+            &what,
+            ow.grad(&grads).unwrap(),
+            bw.grad(&burn_grads).unwrap(),
+        )
+        .unwrap();
+        let bias = |g: Tensor<1>| g.reshape([1, 1, 1, channels]);
+        check_close(
+            &what,
+            bias(ob.grad(&grads).unwrap()),
+            bias(bb.grad(&burn_grads).unwrap()),
+        )
+        .unwrap();
+    }
+}
