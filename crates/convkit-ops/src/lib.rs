@@ -13,7 +13,8 @@
 //!
 //! Kernels of our own, on burn's flex CPU device: the convolution, forward and backward
 //! (`kernels::conv2d`: blocked im2col products over NCHW for stride, asymmetric padding,
-//! dilation and groups, the affine epilogue applied as the output is written; plugged into
+//! dilation and groups, the affine epilogue applied as the output is written; the transposed
+//! convolution is the same kernel's input gradient; plugged into
 //! autodiff through the backend extension [`extension::KernelOps`]), and max pooling
 //! (`kernels::max_pool2d`: planes in parallel, the backward scattering the gradient to the
 //! recorded argmaxes); batch-norm statistics composed from contiguous reductions. Everything
