@@ -52,13 +52,7 @@ pub fn conv2d(
                 weight.into_dispatch(),
                 options,
             ));
-            match bias {
-                Some(bias) => {
-                    let channels = bias.dims()[0];
-                    y + bias.reshape([1, channels, 1, 1])
-                }
-                None => y,
-            }
+            plus_channel_bias(y, bias)
         }
     }
 }
@@ -150,6 +144,11 @@ pub fn conv_transpose2d(
         weight.into_dispatch(),
         options,
     ));
+    plus_channel_bias(y, bias)
+}
+
+/// `y + bias[o]` over output channel `o` of `[N, C_out, H, W]` (a differentiable broadcast).
+fn plus_channel_bias(y: Tensor<4>, bias: Option<Tensor<1>>) -> Tensor<4> {
     match bias {
         Some(bias) => {
             let channels = bias.dims()[0];

@@ -151,18 +151,22 @@ pub(crate) fn forward(s: &PoolShape, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
                 let (mut best, mut at) = (plane[y0 * w + x0], y0 * w + x0);
                 for y in (0..ny).map(|t| y0 + t * dh) {
                     for i in (0..nx).map(|t| y * w + x0 + t * dw) {
-                        let v = plane[i];
-                        // The first maximum; a NaN wins (PyTorch's rule). Written as selects:
-                        // which side wins is data-dependent, a branch would mispredict.
-                        let take = v > best || (v.is_nan() & !best.is_nan());
-                        best = if take { v } else { best };
-                        at = if take { i } else { at };
+                        (best, at) = running_max((best, at), plane[i], i);
                     }
                 }
                 (*out, *index) = (best, at as i64);
             }
         });
     (out, indices)
+}
+
+/// The window maximum so far after reading `v` at `i`: the first maximum stays, a NaN wins
+/// (PyTorch's rules). Written as selects: which side wins depends on the data, so a branch
+/// would mispredict.
+#[inline]
+fn running_max((best, at): (f32, usize), v: f32, i: usize) -> (f32, usize) {
+    let take = v > best || (v.is_nan() & !best.is_nan());
+    (if take { v } else { best }, if take { i } else { at })
 }
 
 /// [`forward`] for whole 2×2 tiles: four values per output, compared in window order.
@@ -180,11 +184,7 @@ fn forward_2x2(s: &PoolShape, x: &[f32], out: &mut [f32], indices: &mut [i64]) {
                     let mut at = top + 2 * j;
                     let mut best = plane[at];
                     for k in [top + 2 * j + 1, bottom + 2 * j, bottom + 2 * j + 1] {
-                        let v = plane[k];
-                        // As in `forward`: the first maximum, a NaN wins.
-                        let take = v > best || (v.is_nan() & !best.is_nan());
-                        best = if take { v } else { best };
-                        at = if take { k } else { at };
+                        (best, at) = running_max((best, at), plane[k], k);
                     }
                     (*out, *index) = (best, at as i64);
                 }

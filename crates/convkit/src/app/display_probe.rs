@@ -9,8 +9,8 @@
 //! cannot exist: the connection fails silently, and the layer goes on choosing the device as
 //! it would have (X11, then the boot GPU). Only builds with the `wgpu` feature do this, and only
 //! when libwayland would complain; the environment seen by convkit's own code is otherwise
-//! unchanged. (Setting the variable in-process would need `unsafe`, which convkit keeps to
-//! its kernels.)
+//! unchanged. (Setting the variable in-process, with `std::env::set_var`, is refused by the
+//! workspace's lints in edition 2024.)
 
 /// A socket path that cannot exist: `/dev/null` is not a folder.
 pub const UNREACHABLE_WAYLAND_DISPLAY: &str = "/dev/null/convkit-headless";
