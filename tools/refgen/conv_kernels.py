@@ -1,5 +1,5 @@
-"""Golden fixtures for convkit-ops' kernels: PyTorch's conv2d, conv1d and max_pool2d,
-forward and gradients, over a grid of shapes and options.
+"""Golden fixtures for convkit-ops' kernels: PyTorch's conv2d, conv1d, max_pool2d and
+batch_norm (training), forward and gradients, over a grid of shapes and options.
 
 For every case, with x ~ N(0,1), weight and bias ~ U(-1,1) and an upstream gradient
 dy ~ N(0,1) (torch.manual_seed(0), float32):
@@ -9,10 +9,14 @@ dy ~ N(0,1) (torch.manual_seed(0), float32):
   conv1d    the same with F.conv1d; (left, right) padding, so a causal convolution is
             (d*(k-1), 0)
   max_pool  y = F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode); dx
+  batch_norm y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=1e-5) with
+            gamma ~ U(0.5, 1.5), beta ~ U(-1, 1), x ~ offset + scale * N(0,1); dx, dgamma,
+            dbeta, and the batch mean and biased variance
 
-Writes <out-root>/crates/convkit-ops/tests/fixtures/{conv2d,conv1d,max_pool2d}.safetensors
-with keys `<case>.x`, `.w`, `.b`, `.dy`, `.y`, `.dx`, `.dw`, `.db` (pool: x, dy, y, dx)
-and `<case>.options`, an int64 vector:
+Writes <out-root>/crates/convkit-ops/tests/fixtures/{conv2d,conv1d,max_pool2d,batch_norm}
+.safetensors with keys `<case>.x`, `.w`, `.b`, `.dy`, `.y`, `.dx`, `.dw`, `.db` (pool: x, dy,
+y, dx; batch norm: x, gamma, beta, dy, y, mean, var, dx, dgamma, dbeta) and
+`<case>.options`, an int64 vector (batch norm: its input shape):
   conv2d    [stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
              dilation_h, dilation_w, groups]
   conv1d    [stride, pad_left, pad_right, dilation, groups]
@@ -72,6 +76,18 @@ MAX_POOL = [
     (1, 2, 7, 7, (3, 3), (1, 1), (1, 1), (1, 1), False),
 ]
 
+# (input shape, offset, scale): [N, C] features, 1-D and 2-D maps, planes shorter and longer
+# than the kernel's 16-lane rows, a large mean (where E[x²] − μ² would lose digits)
+BATCH_NORM = [
+    ((16, 8), 0.0, 1.0),
+    ((3, 5, 11), 0.0, 1.0),
+    ((2, 6, 17), 1.0, 2.0),
+    ((2, 3, 5, 7), 0.0, 1.0),
+    ((8, 4, 4, 4), -0.5, 0.5),
+    ((4, 16, 8, 8), 0.0, 1.0),
+    ((2, 3, 9, 6), 20.0, 0.5),
+]
+
 
 def conv_case(conv, x, w, b, **options) -> dict[str, torch.Tensor]:
     x, w, b = (t.clone().requires_grad_(True) for t in (x, w, b))
@@ -126,6 +142,27 @@ def build_max_pool() -> dict[str, torch.Tensor]:
     return out
 
 
+def build_batch_norm() -> dict[str, torch.Tensor]:
+    out = {}
+    for i, (shape, offset, scale) in enumerate(BATCH_NORM):
+        c = shape[1]
+        x = (offset + scale * torch.randn(*shape)).requires_grad_(True)
+        gamma = (torch.rand(c) + 0.5).requires_grad_(True)
+        beta = (torch.rand(c) * 2 - 1).requires_grad_(True)
+        y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=1e-5)
+        dy = torch.randn_like(y)
+        (y * dy).sum().backward()
+        axes = [0, *range(2, len(shape))]
+        var, mean = torch.var_mean(x.detach(), dim=axes, unbiased=False)
+        case = {
+            "x": x, "gamma": gamma, "beta": beta, "dy": dy, "y": y, "mean": mean, "var": var,
+            "dx": x.grad, "dgamma": gamma.grad, "dbeta": beta.grad,
+            "options": torch.tensor(shape),
+        }
+        out.update({f"case{i:02}.{k}": v for k, v in case.items()})
+    return out
+
+
 def main() -> None:
     args = _common.parse_args(__doc__.splitlines()[0])
     _common.make_deterministic(0)
@@ -134,6 +171,7 @@ def main() -> None:
     _common.save(build_conv2d(), folder / "conv2d.safetensors", generator=generator)
     _common.save(build_conv1d(), folder / "conv1d.safetensors", generator=generator)
     _common.save(build_max_pool(), folder / "max_pool2d.safetensors", generator=generator)
+    _common.save(build_batch_norm(), folder / "batch_norm.safetensors", generator=generator)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ use burn::backend::ops::{FloatTensorOps, ModuleOps};
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{AutodiffBackend, Backend, Flex, backend_extension};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions};
-use burn::tensor::{DType, TensorData};
+use burn::tensor::{DType, Shape, TensorData};
 
+use crate::kernels::batch_norm::{self, Planes};
 use crate::kernels::conv2d::{self, ChannelAffine, Conv2dShape};
 use crate::kernels::max_pool2d::{self, PoolShape};
 
@@ -99,6 +100,27 @@ pub trait KernelOps: Backend {
         output_grad: FloatTensor<Self>,
         indices: IntTensor<Self>,
     ) -> FloatTensor<Self>;
+
+    /// Batch normalisation with batch statistics, `x` `[N, C, ...]`, `gamma`, `beta` `[C]`:
+    /// `(y, μ, σ²)`, `y` differentiable in `x`, `gamma` and `beta`; `μ` and the biased `σ²`
+    /// (`[C]`) are constants to autodiff.
+    fn batch_norm_training(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+    /// The gradients of [`KernelOps::batch_norm_training`]'s `y` with respect to `x`, `gamma`
+    /// and `beta`, from its statistics `mean` and `variance`.
+    fn batch_norm_training_grads(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+        output_grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The f32 values of a flex tensor (copied only when it is not contiguous).
@@ -115,7 +137,22 @@ fn host(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
 }
 
 fn flex(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+    flex_shaped(values, shape.into())
+}
+
+/// A flex tensor of `values` with any shape.
+fn flex_shaped(values: Vec<f32>, shape: Shape) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// The `[N, C, R]` view of a batch-norm input `[N, C, ...]`.
+fn planes(tensor: &FlexTensor) -> Planes {
+    let shape = tensor.layout().shape();
+    Planes {
+        batch: shape[0],
+        channels: shape[1],
+        row: shape.iter().skip(2).product(),
+    }
 }
 
 fn dims(tensor: &FlexTensor) -> [usize; 4] {
@@ -302,6 +339,48 @@ impl KernelOps for Flex {
         flex(
             max_pool2d::backward(&s, indices, &host(&output_grad)),
             x_shape,
+        )
+    }
+
+    fn batch_norm_training(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let p = planes(&x);
+        let out = batch_norm::forward(&p, &host(&x), &host(&gamma), &host(&beta), epsilon);
+        let channels = Shape::from([p.channels]);
+        (
+            flex_shaped(out.y, x.shape()),
+            flex_shaped(out.mean, channels.clone()),
+            flex_shaped(out.variance, channels),
+        )
+    }
+
+    fn batch_norm_training_grads(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        mean: FlexTensor,
+        variance: FlexTensor,
+        epsilon: f64,
+        output_grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let p = planes(&x);
+        let g = batch_norm::backward(
+            &p,
+            &host(&x),
+            &host(&gamma),
+            &host(&mean),
+            &host(&variance),
+            epsilon,
+            &host(&output_grad),
+        );
+        let channels = Shape::from([p.channels]);
+        (
+            flex_shaped(g.x, x.shape()),
+            flex_shaped(g.gamma, channels.clone()),
+            flex_shaped(g.beta, channels),
         )
     }
 }
@@ -537,5 +616,101 @@ impl<B: KernelOps, C: CheckpointStrategy> KernelOps for Autodiff<B, C> {
             Self::inner(output_grad),
             indices,
         ))
+    }
+
+    fn batch_norm_training(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        #[derive(Debug)]
+        struct BatchNormBackward;
+
+        impl<B: KernelOps> Backward<B, 3> for BatchNormBackward {
+            type State = (NodeId, NodeId, FloatTensor<B>, FloatTensor<B>, f64);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 3>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_gamma, node_beta] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x, gamma, mean, variance, epsilon) = ops.state;
+                let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x);
+                let gamma = checkpointer.retrieve_node_output::<FloatTensor<B>>(gamma);
+                let (dx, dgamma, dbeta) =
+                    B::batch_norm_training_grads(x, gamma, mean, variance, epsilon, grad);
+                for (node, grad) in [(node_x, dx), (node_gamma, dgamma), (node_beta, dbeta)] {
+                    if let Some(node) = node {
+                        grads.register::<B>(node.id, grad);
+                    }
+                }
+            }
+        }
+
+        match BatchNormBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let gamma_state = prep.checkpoint(&gamma);
+                let (y, mean, variance) = B::batch_norm_training(
+                    x.into_primitive(),
+                    gamma.into_primitive(),
+                    beta.into_primitive(),
+                    epsilon,
+                );
+                let state = (
+                    x_state,
+                    gamma_state,
+                    mean.clone(),
+                    variance.clone(),
+                    epsilon,
+                );
+                let y = prep.finish(state, y);
+                (y, Self::from_inner(mean), Self::from_inner(variance))
+            }
+            OpsKind::UnTracked(prep) => {
+                let (y, mean, variance) = B::batch_norm_training(
+                    x.into_primitive(),
+                    gamma.into_primitive(),
+                    beta.into_primitive(),
+                    epsilon,
+                );
+                (
+                    prep.finish(y),
+                    Self::from_inner(mean),
+                    Self::from_inner(variance),
+                )
+            }
+        }
+    }
+
+    fn batch_norm_training_grads(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+        output_grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (dx, dgamma, dbeta) = B::batch_norm_training_grads(
+            Self::inner(x),
+            Self::inner(gamma),
+            Self::inner(mean),
+            Self::inner(variance),
+            epsilon,
+            Self::inner(output_grad),
+        );
+        (
+            Self::from_inner(dx),
+            Self::from_inner(dgamma),
+            Self::from_inner(dbeta),
+        )
     }
 }

@@ -5,8 +5,11 @@
 //!   the one `unsafe` call of the crate;
 //! - [`conv2d`]: convolution forward, input gradient and weight gradient as blocked products
 //!   over NCHW data, and [`depthwise`], its one-filter-per-channel case as row operations;
-//! - [`max_pool2d`]: max pooling with its argmax, and the gradient scattered to it.
+//! - [`max_pool2d`]: max pooling with its argmax, and the gradient scattered to it;
+//! - [`batch_norm`]: batch normalisation with batch statistics, forward and backward in two
+//!   passes each.
 
+pub(crate) mod batch_norm;
 pub(crate) mod conv2d;
 pub(crate) mod depthwise;
 pub(crate) mod gemm;

@@ -1,5 +1,5 @@
-//! Golden parity with PyTorch (`tools/refgen/conv_kernels.py`): `conv2d`, `conv1d` and
-//! `max_pool2d`, values and input / weight / bias gradients, over a grid of strides,
+//! Golden parity with PyTorch (`tools/refgen/conv_kernels.py`): `conv2d`, `conv1d`,
+//! `max_pool2d` and training-mode `batch_norm`, values and input / weight / bias gradients, over a grid of strides,
 //! (asymmetric) paddings, dilations, groups (depth-wise included) and kernel sizes, on every
 //! compiled backend (flex takes convkit's kernels, the others burn's ops).
 
@@ -137,6 +137,45 @@ fn max_pool2d_matches_pytorch() {
                 x.grad(&grads).unwrap().into_data(),
                 get("dx"),
             );
+        }
+    }
+}
+
+/// `convkit_ops::batch_norm_train` on a rank-`D` case: output, batch statistics and the
+/// gradients of `(y * dy).sum()` with respect to `x`, γ and β.
+fn check_batch_norm<const D: usize>(fixture: &Fixture, case: &str, device: &Device) {
+    let get = |name: &str| fixture.get(&format!("{case}.{name}")).unwrap();
+    let x = Tensor::<D>::from_data(get("x").clone(), device).require_grad();
+    let gamma = Tensor::<1>::from_data(get("gamma").clone(), device).require_grad();
+    let beta = Tensor::<1>::from_data(get("beta").clone(), device).require_grad();
+    let dy = Tensor::<D>::from_data(get("dy").clone(), device);
+    let (y, mean, var) =
+        convkit_ops::batch_norm_train(x.clone(), gamma.clone(), beta.clone(), 1e-5);
+    check(&format!("{case} y"), y.clone().into_data(), get("y"));
+    check(&format!("{case} mean"), mean.into_data(), get("mean"));
+    check(&format!("{case} var"), var.into_data(), get("var"));
+    let grads = (y * dy).sum().backward();
+    for (name, grad) in [
+        ("dx", x.grad(&grads).unwrap().into_data()),
+        ("dgamma", gamma.grad(&grads).unwrap().into_data()),
+        ("dbeta", beta.grad(&grads).unwrap().into_data()),
+    ] {
+        check(&format!("{case} {name}"), grad, get(name));
+    }
+}
+
+#[test]
+fn batch_norm_training_matches_pytorch() {
+    let fixture = fixture("batch_norm.safetensors");
+    for (_, device) in test_devices() {
+        let device = device.autodiff();
+        for case in cases(&fixture) {
+            match options(&fixture, &case).len() {
+                2 => check_batch_norm::<2>(&fixture, &case, &device),
+                3 => check_batch_norm::<3>(&fixture, &case, &device),
+                4 => check_batch_norm::<4>(&fixture, &case, &device),
+                rank => panic!("{case}: rank {rank}"),
+            }
         }
     }
 }
