@@ -58,12 +58,14 @@ impl Planes {
             .collect()
     }
 
-    /// `out[n, c, r] = f(c, a[n, c, r], b[n, c, r])`.
-    fn map_rows(
+    /// `out[n, c, r] = p_c · (a[n, c, r] − m_c) + q_c · b[n, c, r] + r_c` with
+    /// `[p, m, q, r] = coefficients(c)`: both elementwise passes (`y` and `dx`) in one
+    /// vectorised loop per row.
+    fn affine_rows(
         &self,
         a: &[f32],
         b: &[f32],
-        f: impl Fn(usize, f32, f32) -> f32 + Sync,
+        coefficients: impl Fn(usize) -> [f32; 4] + Sync,
     ) -> Vec<f32> {
         let mut out = vec![0.0f32; self.len()];
         if self.row == 0 {
@@ -74,9 +76,9 @@ impl Planes {
             .enumerate()
             .with_min_len(MIN_ROWS_PER_TASK)
             .for_each(|(index, (out, (a, b)))| {
-                let c = index % self.channels;
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = f(c, x, y);
+                let [p, m, q, r] = coefficients(index % self.channels);
+                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                    *o = p * (a - m) + q * b + r;
                 }
             });
         out
@@ -144,7 +146,7 @@ pub(crate) fn forward(
     let scale: Vec<f32> = (0..p.channels)
         .map(|c| (gamma[c] as f64 / (variance[c] + epsilon).sqrt()) as f32)
         .collect();
-    let y = p.map_rows(x, x, |c, v, _| (v - mean32[c]) * scale[c] + beta[c]);
+    let y = p.affine_rows(x, x, |c| [scale[c], mean32[c], 0.0, beta[c]]);
     Normalized {
         y,
         mean: mean32,
@@ -202,7 +204,7 @@ pub(crate) fn backward(
     let b: Vec<f32> = (0..p.channels)
         .map(|c| (gamma[c] as f64 * inv_std[c] * sum_dy[c] / count) as f32)
         .collect();
-    let dx = p.map_rows(dy, x, |c, g, v| k[c] * g - a[c] * (v - mean[c]) - b[c]);
+    let dx = p.affine_rows(x, dy, |c| [-a[c], mean[c], k[c], -b[c]]);
     Gradients {
         x: dx,
         gamma: grad_gamma.iter().map(|&g| g as f32).collect(),

@@ -177,16 +177,25 @@ fn forward_2x2(s: &PoolShape, x: &[f32], out: &mut [f32], indices: &mut [i64]) {
         .zip(x.par_chunks(s.in_plane()))
         .for_each(|((out, indices), plane)| {
             for i in 0..ho {
-                let (top, bottom) = (2 * i * w, (2 * i + 1) * w);
+                let top_start = 2 * i * w;
+                let top = &plane[top_start..top_start + 2 * wo];
+                let bottom = &plane[top_start + w..top_start + w + 2 * wo];
                 let out = &mut out[i * wo..(i + 1) * wo];
                 let indices = &mut indices[i * wo..(i + 1) * wo];
-                for (j, (out, index)) in out.iter_mut().zip(indices.iter_mut()).enumerate() {
-                    let mut at = top + 2 * j;
-                    let mut best = plane[at];
-                    for k in [top + 2 * j + 1, bottom + 2 * j, bottom + 2 * j + 1] {
-                        (best, at) = running_max((best, at), plane[k], k);
-                    }
-                    (*out, *index) = (best, at as i64);
+                // Offsets of the window's taps from its top-left corner, in window order;
+                // slices of exact length so that the loop runs without bounds checks.
+                let (right, below) = (1, w);
+                for (j, ((out, index), (t, b))) in out
+                    .iter_mut()
+                    .zip(indices.iter_mut())
+                    .zip(top.chunks_exact(2).zip(bottom.chunks_exact(2)))
+                    .enumerate()
+                {
+                    let (mut best, mut at) = (t[0], 0);
+                    (best, at) = running_max((best, at), t[1], right);
+                    (best, at) = running_max((best, at), b[0], below);
+                    (best, at) = running_max((best, at), b[1], below + right);
+                    (*out, *index) = (best, (top_start + 2 * j + at) as i64);
                 }
             }
         });
