@@ -165,7 +165,7 @@ pub(crate) fn forward(s: &PoolShape, x: &[f32]) -> (Vec<f32>, Vec<i64>) {
 /// would mispredict.
 #[inline]
 fn running_max((best, at): (f32, usize), v: f32, i: usize) -> (f32, usize) {
-    let take = v > best || (v.is_nan() & !best.is_nan());
+    let take = (v > best) | (v.is_nan() & !best.is_nan());
     (if take { v } else { best }, if take { i } else { at })
 }
 
