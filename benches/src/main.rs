@@ -7,6 +7,7 @@
 
 mod conv;
 mod data;
+mod pool;
 mod training;
 mod vision;
 
@@ -178,6 +179,30 @@ fn main() {
         "conv1d 64→64, k 3, dilations 1/2/4/8 (same padding) of 32×64×1024, summed, forward + backward",
         "conv1d_dilated_fwd_bwd",
         &mut || conv::conv1d_dilated_fwd_bwd(&cpu, &timer),
+    );
+    add(
+        "max_pool2_fwd_bwd",
+        "max_pool2d 2×2, stride 2, on 8×64×56×56, forward + backward (convkit's kernel)",
+        "max_pool2_fwd_bwd",
+        &mut || pool::max_pool2_fwd_bwd(&cpu, &timer, false),
+    );
+    add(
+        "max_pool2_fwd_bwd_burn",
+        "same max pooling through burn-flex's own max_pool2d (for the record)",
+        "max_pool2_fwd_bwd",
+        &mut || pool::max_pool2_fwd_bwd(&cpu, &timer, true),
+    );
+    add(
+        "avg_pool3_fwd_bwd",
+        "avg_pool2d 3×3, stride 1, pad 1, padding not counted, on 8×64×56×56, forward + backward (convkit's kernel)",
+        "avg_pool3_fwd_bwd",
+        &mut || pool::avg_pool3_fwd_bwd(&cpu, &timer, false),
+    );
+    add(
+        "avg_pool3_fwd_bwd_burn",
+        "same average pooling through burn-flex's own avg_pool2d (for the record)",
+        "avg_pool3_fwd_bwd",
+        &mut || pool::avg_pool3_fwd_bwd(&cpu, &timer, true),
     );
     add(
         "matmul_1024",

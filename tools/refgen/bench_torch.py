@@ -12,6 +12,9 @@ Benchmarks:
                         forward + backward
   conv1d_dilated_fwd_bwd four conv1d 64->64, k=3, dilation 1/2/4/8, padding =
                         dilation, of one 32x64x1024 input, summed; forward + backward
+  max_pool2_fwd_bwd     max_pool2d 2x2, stride 2, on 8x64x56x56, forward + backward
+  avg_pool3_fwd_bwd     avg_pool2d 3x3, stride 1, padding 1, count_include_pad=False,
+                        on 8x64x56x56, forward + backward
   matmul_1024           1024x1024 @ 1024x1024 (float32)
   small_cnn_train_step  SmallCnn (tools/refgen/small_cnn.py) with in_ch=3,
                         classes=3, width=16; batch 32 of 3x32x32, train mode,
@@ -126,6 +129,24 @@ def bench_dwconv3_fwd_bwd() -> Callable[[], None]:
 
 def bench_dwconv7_d3_fwd_bwd() -> Callable[[], None]:
     return fwd_bwd((8, 64, 56, 56), (64, 1, 7, 7), padding=9, dilation=3, groups=64)
+
+
+def pool_fwd_bwd(pool: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[], None]:
+    x = torch.randn(8, 64, 56, 56, requires_grad=True)
+
+    def step() -> None:
+        x.grad = None
+        pool(x).sum().backward()
+
+    return step
+
+
+def bench_max_pool2_fwd_bwd() -> Callable[[], None]:
+    return pool_fwd_bwd(lambda x: F.max_pool2d(x, 2, 2))
+
+
+def bench_avg_pool3_fwd_bwd() -> Callable[[], None]:
+    return pool_fwd_bwd(lambda x: F.avg_pool2d(x, 3, 1, 1, count_include_pad=False))
 
 
 def bench_conv1d_dilated_fwd_bwd() -> Callable[[], None]:
@@ -320,6 +341,8 @@ BENCHMARKS: dict[str, Callable[[], Callable[[], None]]] = {
     "conv2d_fwd": bench_conv2d_fwd,
     "conv2d_fwd_bwd": bench_conv2d_fwd_bwd,
     "dwconv3_fwd_bwd": bench_dwconv3_fwd_bwd,
+    "max_pool2_fwd_bwd": bench_max_pool2_fwd_bwd,
+    "avg_pool3_fwd_bwd": bench_avg_pool3_fwd_bwd,
     "dwconv7_d3_fwd_bwd": bench_dwconv7_d3_fwd_bwd,
     "conv1d_dilated_fwd_bwd": bench_conv1d_dilated_fwd_bwd,
     "matmul_1024": bench_matmul_1024,

@@ -9,12 +9,14 @@ dy ~ N(0,1) (torch.manual_seed(0), float32):
   conv1d    the same with F.conv1d; (left, right) padding, so a causal convolution is
             (d*(k-1), 0)
   max_pool  y = F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode); dx
+  avg_pool  y = F.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad), or
+            F.adaptive_avg_pool2d(x, output_size) (options [0, H_out, W_out]); dx
   batch_norm y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=1e-5) with
             gamma ~ U(0.5, 1.5), beta ~ U(-1, 1), x ~ offset + scale * N(0,1); dx, dgamma,
             dbeta, and the batch mean and biased variance
 
-Writes <out-root>/crates/convkit-ops/tests/fixtures/{conv2d,conv1d,max_pool2d,batch_norm}
-.safetensors with keys `<case>.x`, `.w`, `.b`, `.dy`, `.y`, `.dx`, `.dw`, `.db` (pool: x, dy,
+Writes <out-root>/crates/convkit-ops/tests/fixtures/{conv2d,conv1d,max_pool2d,avg_pool2d,
+batch_norm}.safetensors with keys `<case>.x`, `.w`, `.b`, `.dy`, `.y`, `.dx`, `.dw`, `.db` (pool: x, dy,
 y, dx; batch norm: x, gamma, beta, dy, y, mean, var, dx, dgamma, dbeta) and
 `<case>.options`, an int64 vector (batch norm: its input shape):
   conv2d    [stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
@@ -22,6 +24,8 @@ y, dx; batch norm: x, gamma, beta, dy, y, mean, var, dx, dgamma, dbeta) and
   conv1d    [stride, pad_left, pad_right, dilation, groups]
   max_pool  [kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
              ceil_mode]
+  avg_pool  [1, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, ceil_mode,
+             count_include_pad], or [0, H_out, W_out] for the adaptive pooling
 
 Run with `cargo xtask refgen`, or directly:
     target/refgen-venv/bin/python tools/refgen/conv_kernels.py [--out-root DIR]
@@ -74,6 +78,20 @@ MAX_POOL = [
     (2, 3, 11, 10, (3, 3), (2, 2), (1, 1), (1, 1), True),
     (1, 4, 12, 13, (3, 2), (1, 2), (1, 0), (2, 1), False),
     (1, 2, 7, 7, (3, 3), (1, 1), (1, 1), (1, 1), False),
+]
+
+# (N, C, H, W, kernel, stride, padding, ceil_mode, count_include_pad), or
+# (N, C, H, W, output size) for adaptive_avg_pool2d
+AVG_POOL = [
+    (2, 3, 8, 8, (2, 2), (2, 2), (0, 0), False, True),
+    (2, 3, 9, 9, (3, 3), (1, 1), (1, 1), False, False),
+    (2, 3, 9, 9, (3, 3), (1, 1), (1, 1), False, True),
+    (1, 4, 11, 10, (3, 2), (2, 2), (1, 1), True, True),
+    (1, 4, 11, 10, (3, 3), (2, 3), (1, 0), True, False),
+    (2, 2, 7, 7, (7, 7), (1, 1), (0, 0), False, True),
+    (2, 3, 7, 9, (1, 1)),
+    (2, 3, 7, 9, (3, 4)),
+    (1, 2, 5, 6, (8, 7)),
 ]
 
 # (input shape, offset, scale): [N, C] features, 1-D and 2-D maps, planes shorter and longer
@@ -142,6 +160,25 @@ def build_max_pool() -> dict[str, torch.Tensor]:
     return out
 
 
+def build_avg_pool() -> dict[str, torch.Tensor]:
+    out = {}
+    for i, (n, c, h, w, *pool) in enumerate(AVG_POOL):
+        x = torch.randn(n, c, h, w).requires_grad_(True)
+        if len(pool) == 1:
+            y = F.adaptive_avg_pool2d(x, pool[0])
+            options = torch.tensor([0, *pool[0]])
+        else:
+            kernel, stride, padding, ceil, count_pad = pool
+            y = F.avg_pool2d(x, kernel, stride, padding, ceil_mode=ceil,
+                             count_include_pad=count_pad)
+            options = torch.tensor([1, *kernel, *stride, *padding, int(ceil), int(count_pad)])
+        dy = torch.randn_like(y)
+        (y * dy).sum().backward()
+        case = {"x": x, "dy": dy, "y": y, "dx": x.grad, "options": options}
+        out.update({f"case{i:02}.{k}": v for k, v in case.items()})
+    return out
+
+
 def build_batch_norm() -> dict[str, torch.Tensor]:
     out = {}
     for i, (shape, offset, scale) in enumerate(BATCH_NORM):
@@ -171,6 +208,7 @@ def main() -> None:
     _common.save(build_conv2d(), folder / "conv2d.safetensors", generator=generator)
     _common.save(build_conv1d(), folder / "conv1d.safetensors", generator=generator)
     _common.save(build_max_pool(), folder / "max_pool2d.safetensors", generator=generator)
+    _common.save(build_avg_pool(), folder / "avg_pool2d.safetensors", generator=generator)
     _common.save(build_batch_norm(), folder / "batch_norm.safetensors", generator=generator)
 
 

@@ -18,9 +18,10 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{FloatTensorOps, ModuleOps};
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{AutodiffBackend, Backend, Flex, backend_extension};
-use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions};
+use burn::tensor::ops::{AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions};
 use burn::tensor::{DType, Shape, TensorData};
 
+use crate::kernels::avg_pool2d::{self, MeanWindows};
 use crate::kernels::batch_norm::{self, Planes};
 use crate::kernels::conv2d::{self, ChannelAffine, Conv2dShape};
 use crate::kernels::max_pool2d::{self, PoolShape};
@@ -101,6 +102,18 @@ pub trait KernelOps: Backend {
         indices: IntTensor<Self>,
     ) -> FloatTensor<Self>;
 
+    /// Average pooling of `x` `[N, C, H, W]` over `windows` (sliding or adaptive),
+    /// differentiable in `x` (f32 only; [`crate::avg_pool2d`] and
+    /// [`crate::adaptive_avg_pool2d`] route other types to burn).
+    fn mean_pool2d(x: FloatTensor<Self>, windows: PoolWindows) -> FloatTensor<Self>;
+
+    /// The gradient `[N, C, H, W]` (`x_shape`) of [`KernelOps::mean_pool2d`]'s input.
+    fn mean_pool2d_grad(
+        x_shape: [usize; 4],
+        output_grad: FloatTensor<Self>,
+        windows: PoolWindows,
+    ) -> FloatTensor<Self>;
+
     /// Batch normalisation with batch statistics, `x` `[N, C, ...]`, `gamma`, `beta` `[C]`:
     /// `(y, μ, σ²)`, `y` differentiable in `x`, `gamma` and `beta`; `μ` and the biased `σ²`
     /// (`[C]`) are constants to autodiff.
@@ -121,6 +134,25 @@ pub trait KernelOps: Backend {
         epsilon: f64,
         output_grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+/// The windows of an average pooling: `avg_pool2d`'s sliding windows or
+/// `adaptive_avg_pool2d`'s output size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PoolWindows {
+    /// `torch.nn.functional.avg_pool2d` with these options.
+    Sliding(AvgPoolOptions<2>),
+    /// `torch.nn.functional.adaptive_avg_pool2d` to this `[H_out, W_out]`.
+    Adaptive([usize; 2]),
+}
+
+impl PoolWindows {
+    fn of(&self, x_shape: [usize; 4]) -> MeanWindows {
+        match self {
+            PoolWindows::Sliding(options) => MeanWindows::sliding(x_shape, options),
+            PoolWindows::Adaptive(size) => MeanWindows::adaptive(x_shape, *size),
+        }
+    }
 }
 
 /// The f32 values of a flex tensor (copied only when it is not contiguous).
@@ -340,6 +372,25 @@ impl KernelOps for Flex {
             max_pool2d::backward(&s, indices, &host(&output_grad)),
             x_shape,
         )
+    }
+
+    fn mean_pool2d(x: FlexTensor, windows: PoolWindows) -> FlexTensor {
+        let shape = dims(&x);
+        let s = windows.of(shape);
+        let [ho, wo] = s.out_size();
+        flex(
+            avg_pool2d::forward(&s, &host(&x)),
+            [shape[0], shape[1], ho, wo],
+        )
+    }
+
+    fn mean_pool2d_grad(
+        x_shape: [usize; 4],
+        output_grad: FlexTensor,
+        windows: PoolWindows,
+    ) -> FlexTensor {
+        let s = windows.of(x_shape);
+        flex(avg_pool2d::backward(&s, &host(&output_grad)), x_shape)
     }
 
     fn batch_norm_training(
@@ -615,6 +666,55 @@ impl<B: KernelOps, C: CheckpointStrategy> KernelOps for Autodiff<B, C> {
             x_shape,
             Self::inner(output_grad),
             indices,
+        ))
+    }
+
+    fn mean_pool2d(x: FloatTensor<Self>, windows: PoolWindows) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct MeanPoolBackward;
+
+        impl<B: KernelOps> Backward<B, 1> for MeanPoolBackward {
+            type State = ([usize; 4], PoolWindows);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 1>,
+                grads: &mut Gradients,
+                _checkpointer: &mut Checkpointer,
+            ) {
+                let (x_shape, windows) = ops.state;
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+                    B::mean_pool2d_grad(x_shape, grad, windows)
+                });
+            }
+        }
+
+        let x_shape = {
+            let shape = x.shape();
+            std::array::from_fn(|i| shape[i])
+        };
+        match MeanPoolBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::mean_pool2d(x.into_primitive(), windows.clone());
+                prep.finish((x_shape, windows), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::mean_pool2d(x.into_primitive(), windows)),
+        }
+    }
+
+    fn mean_pool2d_grad(
+        x_shape: [usize; 4],
+        output_grad: FloatTensor<Self>,
+        windows: PoolWindows,
+    ) -> FloatTensor<Self> {
+        Self::from_inner(B::mean_pool2d_grad(
+            x_shape,
+            Self::inner(output_grad),
+            windows,
         ))
     }
 

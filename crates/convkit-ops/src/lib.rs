@@ -6,8 +6,9 @@
 //!
 //! - [`conv2d`], [`conv1d`], [`conv2d_scale_shift`] (a convolution with a per-channel affine
 //!   epilogue: a folded inference batch norm), [`conv_transpose2d`];
-//! - [`max_pool2d`], [`max_pool2d_with_indices`], [`gather_planes`] (a max pool replayed from
-//!   recorded argmaxes), [`avg_pool2d`];
+//! - [`max_pool2d`], [`max_pool1d`], [`max_pool2d_with_indices`], [`gather_planes`] (a max
+//!   pool replayed from recorded argmaxes), [`avg_pool2d`], [`avg_pool1d`],
+//!   [`adaptive_avg_pool2d`];
 //! - [`batch_norm_train`], [`batch_norm_inference`];
 //! - [`linear`].
 //!
@@ -15,9 +16,11 @@
 //! (`kernels::conv2d`: blocked im2col products over NCHW for stride, asymmetric padding,
 //! dilation and groups, the affine epilogue applied as the output is written; the transposed
 //! convolution is the same kernel's input gradient; plugged into
-//! autodiff through the backend extension [`extension::KernelOps`]), and max pooling
+//! autodiff through the backend extension [`extension::KernelOps`]), max pooling
 //! (`kernels::max_pool2d`: planes in parallel, the backward scattering the gradient to the
-//! recorded argmaxes); batch-norm statistics composed from contiguous reductions. Everything
+//! recorded argmaxes), average and adaptive average pooling (`kernels::avg_pool2d`: separable
+//! window sums) and batch norm in training (`kernels::batch_norm`: two passes forward, two
+//! backward). Everything
 //! else — and every op on the ndarray, wgpu and cuda backends — is burn's op for the tensor's
 //! backend, with the same semantics (PyTorch's). Every entry is tested against burn's
 //! reference op, and the kernels against a direct convolution and its adjoints.
@@ -36,7 +39,10 @@ mod pool;
 pub use batch_norm::{batch_norm_inference, batch_norm_train};
 pub use conv::{conv_transpose2d, conv1d, conv2d, conv2d_scale_shift};
 pub use linear::linear;
-pub use pool::{avg_pool2d, gather_planes, max_pool2d, max_pool2d_with_indices};
+pub use pool::{
+    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, gather_planes, max_pool1d, max_pool2d,
+    max_pool2d_with_indices,
+};
 
 /// burn's option types of the entries, re-exported for callers.
 pub use burn::tensor::ops::{AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions};

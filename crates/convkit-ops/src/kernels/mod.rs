@@ -6,9 +6,12 @@
 //! - [`conv2d`]: convolution forward, input gradient and weight gradient as blocked products
 //!   over NCHW data, and [`depthwise`], its one-filter-per-channel case as row operations;
 //! - [`max_pool2d`]: max pooling with its argmax, and the gradient scattered to it;
+//! - [`avg_pool2d`]: average pooling over sliding or adaptive windows, forward and backward
+//!   (separable sums);
 //! - [`batch_norm`]: batch normalisation with batch statistics, forward and backward in two
 //!   passes each.
 
+pub(crate) mod avg_pool2d;
 pub(crate) mod batch_norm;
 pub(crate) mod conv2d;
 pub(crate) mod depthwise;

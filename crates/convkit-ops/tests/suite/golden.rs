@@ -1,9 +1,9 @@
 //! Golden parity with PyTorch (`tools/refgen/conv_kernels.py`): `conv2d`, `conv1d`,
-//! `max_pool2d` and training-mode `batch_norm`, values and input / weight / bias gradients, over a grid of strides,
+//! `max_pool2d`, `avg_pool2d`, `adaptive_avg_pool2d` and training-mode `batch_norm`, values and input / weight / bias gradients, over a grid of strides,
 //! (asymmetric) paddings, dilations, groups (depth-wise included) and kernel sizes, on every
 //! compiled backend (flex takes convkit's kernels, the others burn's ops).
 
-use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 use convkit_core::testing::{Fixture, compare, test_devices};
 
@@ -176,6 +176,37 @@ fn batch_norm_training_matches_pytorch() {
                 4 => check_batch_norm::<4>(&fixture, &case, &device),
                 rank => panic!("{case}: rank {rank}"),
             }
+        }
+    }
+}
+
+#[test]
+fn avg_pool2d_and_adaptive_avg_pool2d_match_pytorch() {
+    let fixture = fixture("avg_pool2d.safetensors");
+    for (_, device) in test_devices() {
+        let device = device.autodiff();
+        for case in cases(&fixture) {
+            let o = options(&fixture, &case);
+            let get = |name: &str| fixture.get(&format!("{case}.{name}")).unwrap();
+            let x = Tensor::<4>::from_data(get("x").clone(), &device).require_grad();
+            let dy = Tensor::<4>::from_data(get("dy").clone(), &device);
+            let y = if o[0] == 0 {
+                convkit_ops::adaptive_avg_pool2d(x.clone(), [o[1], o[2]])
+            } else {
+                let options = AvgPoolOptions::new([o[1], o[2]])
+                    .with_stride([o[3], o[4]])
+                    .with_padding([o[5], o[6]])
+                    .with_ceil_mode(o[7] == 1)
+                    .with_count_include_pad(o[8] == 1);
+                convkit_ops::avg_pool2d(x.clone(), options)
+            };
+            check(&format!("{case} y"), y.clone().into_data(), get("y"));
+            let grads = (y * dy).sum().backward();
+            check(
+                &format!("{case} dx"),
+                x.grad(&grads).unwrap().into_data(),
+                get("dx"),
+            );
         }
     }
 }
