@@ -267,11 +267,17 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
         fn forward_and_backward_equal_the_formulas(
-            batch in 1usize..4, channels in 1usize..5, row in 1usize..40, offset in -50.0f32..50.0, seed in 0u64..1000,
+            batch in 1usize..4,
+            channels in 1usize..5,
+            row in 1usize..40,
+            offset in -50.0f32..50.0,
+            seed in 0u64..1000,
         ) {
             let p = Planes { batch, channels, row };
             prop_assume!(p.count() >= 2.0);
-            let wave = |i: usize, k: u64| (((i as u64 * 2654435761 + k * 97 + seed) % 1000) as f32 / 500.0 - 1.0);
+            let wave = |i: usize, k: u64| {
+                ((i as u64 * 2654435761 + k * 97 + seed) % 1000) as f32 / 500.0 - 1.0
+            };
             let x: Vec<f32> = (0..p.len()).map(|i| offset + 3.0 * wave(i, 1)).collect();
             let dy: Vec<f32> = (0..p.len()).map(|i| wave(i, 2)).collect();
             let gamma: Vec<f32> = (0..channels).map(|c| 0.5 + wave(c, 3)).collect();
