@@ -188,7 +188,11 @@ fn planes(tensor: &FlexTensor) -> Planes {
 }
 
 fn dims(tensor: &FlexTensor) -> [usize; 4] {
-    let shape = tensor.layout().shape();
+    four(tensor.layout().shape())
+}
+
+/// The four sizes of an `[N, C, H, W]` shape.
+fn four(shape: &[usize]) -> [usize; 4] {
     std::array::from_fn(|i| shape[i])
 }
 
@@ -630,10 +634,7 @@ impl<B: KernelOps, C: CheckpointStrategy> KernelOps for Autodiff<B, C> {
             }
         }
 
-        let x_shape = {
-            let shape = x.shape();
-            std::array::from_fn(|i| shape[i])
-        };
+        let x_shape = four(&x.shape());
         match MaxPoolBackward
             .prepare::<C>([x.node()])
             .compute_bound()
@@ -689,10 +690,7 @@ impl<B: KernelOps, C: CheckpointStrategy> KernelOps for Autodiff<B, C> {
             }
         }
 
-        let x_shape = {
-            let shape = x.shape();
-            std::array::from_fn(|i| shape[i])
-        };
+        let x_shape = four(&x.shape());
         match MeanPoolBackward
             .prepare::<C>([x.node()])
             .compute_bound()

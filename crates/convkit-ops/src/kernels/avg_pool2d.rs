@@ -14,6 +14,8 @@ use std::ops::Range;
 use burn::tensor::ops::AvgPoolOptions;
 use rayon::prelude::*;
 
+use super::max_pool2d::pooled_len;
+
 /// The windows of one axis: the input range each output reads and its share of the divisor.
 #[derive(Clone, Debug, PartialEq)]
 struct AxisWindows {
@@ -35,18 +37,7 @@ impl AxisWindows {
     ) -> Self {
         let (before, after) = pad;
         let padded = len + before + after;
-        let out = if padded < kernel {
-            0
-        } else if ceil {
-            let out = (padded - kernel).div_ceil(stride) + 1;
-            if (out - 1) * stride >= len + before {
-                out - 1
-            } else {
-                out
-            }
-        } else {
-            (padded - kernel) / stride + 1
-        };
+        let out = pooled_len(len, kernel, stride, pad, ceil);
         let (mut ranges, mut counts) = (Vec::with_capacity(out), Vec::with_capacity(out));
         for i in 0..out {
             // Window [start, start + kernel) in padded coordinates.

@@ -9,6 +9,32 @@
 use burn::tensor::ops::MaxPoolOptions;
 use rayon::prelude::*;
 
+/// PyTorch's number of pooling windows of `span` inputs (the dilated kernel), `stride` apart,
+/// over `len` inputs padded by `(before, after)`: `floor((len + before + after − span) /
+/// stride) + 1`, or in ceil mode rounded up unless the last window would start past the
+/// input and its leading padding; 0 when the padded input is shorter than a window.
+pub(crate) fn pooled_len(
+    len: usize,
+    span: usize,
+    stride: usize,
+    (before, after): (usize, usize),
+    ceil: bool,
+) -> usize {
+    let padded = len + before + after;
+    if padded < span {
+        return 0;
+    }
+    if !ceil {
+        return (padded - span) / stride + 1;
+    }
+    let out = (padded - span).div_ceil(stride) + 1;
+    if (out - 1) * stride >= len + before {
+        out - 1
+    } else {
+        out
+    }
+}
+
 /// The sizes of one max pooling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PoolShape {
@@ -36,26 +62,9 @@ impl PoolShape {
             "max_pool2d: kernel size, stride and dilation must be positive"
         );
         let out_len = |i: usize| {
-            let input = [h, w][i];
-            let (before, after) = options.padding[i];
             let span = options.dilation[i] * (options.kernel_size[i] - 1) + 1;
-            let padded = input + before + after;
-            if padded < span {
-                return 0;
-            }
             let s = options.stride[i];
-            if options.ceil_mode {
-                let out = (padded - span).div_ceil(s) + 1;
-                // PyTorch's rule: the last window starts inside the input or its leading
-                // padding.
-                if (out - 1) * s >= input + before {
-                    out - 1
-                } else {
-                    out
-                }
-            } else {
-                (padded - span) / s + 1
-            }
+            pooled_len([h, w][i], span, s, options.padding[i], options.ceil_mode)
         };
         PoolShape {
             planes: n * c,

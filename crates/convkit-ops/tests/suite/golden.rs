@@ -112,6 +112,27 @@ fn conv1d_matches_pytorch() {
     }
 }
 
+/// `pool(x)` and the gradient of `(y * dy).sum()` with respect to `x`, checked against the
+/// fixture's case.
+fn check_pool(
+    fixture: &Fixture,
+    case: &str,
+    device: &Device,
+    pool: impl Fn(Tensor<4>) -> Tensor<4>,
+) {
+    let get = |name: &str| fixture.get(&format!("{case}.{name}")).unwrap();
+    let x = Tensor::<4>::from_data(get("x").clone(), device).require_grad();
+    let dy = Tensor::<4>::from_data(get("dy").clone(), device);
+    let y = pool(x.clone());
+    check(&format!("{case} y"), y.clone().into_data(), get("y"));
+    let grads = (y * dy).sum().backward();
+    check(
+        &format!("{case} dx"),
+        x.grad(&grads).unwrap().into_data(),
+        get("dx"),
+    );
+}
+
 #[test]
 fn max_pool2d_matches_pytorch() {
     let fixture = fixture("max_pool2d.safetensors");
@@ -126,17 +147,9 @@ fn max_pool2d_matches_pytorch() {
                 dilation: [o[6], o[7]],
                 ceil_mode: o[8] == 1,
             };
-            let get = |name: &str| fixture.get(&format!("{case}.{name}")).unwrap();
-            let x = Tensor::<4>::from_data(get("x").clone(), &device).require_grad();
-            let dy = Tensor::<4>::from_data(get("dy").clone(), &device);
-            let y = convkit_ops::max_pool2d(x.clone(), options);
-            check(&format!("{case} y"), y.clone().into_data(), get("y"));
-            let grads = (y * dy).sum().backward();
-            check(
-                &format!("{case} dx"),
-                x.grad(&grads).unwrap().into_data(),
-                get("dx"),
-            );
+            check_pool(&fixture, &case, &device, |x| {
+                convkit_ops::max_pool2d(x, options.clone())
+            });
         }
     }
 }
@@ -187,26 +200,17 @@ fn avg_pool2d_and_adaptive_avg_pool2d_match_pytorch() {
         let device = device.autodiff();
         for case in cases(&fixture) {
             let o = options(&fixture, &case);
-            let get = |name: &str| fixture.get(&format!("{case}.{name}")).unwrap();
-            let x = Tensor::<4>::from_data(get("x").clone(), &device).require_grad();
-            let dy = Tensor::<4>::from_data(get("dy").clone(), &device);
-            let y = if o[0] == 0 {
-                convkit_ops::adaptive_avg_pool2d(x.clone(), [o[1], o[2]])
-            } else {
+            check_pool(&fixture, &case, &device, |x| {
+                if o[0] == 0 {
+                    return convkit_ops::adaptive_avg_pool2d(x, [o[1], o[2]]);
+                }
                 let options = AvgPoolOptions::new([o[1], o[2]])
                     .with_stride([o[3], o[4]])
                     .with_padding([o[5], o[6]])
                     .with_ceil_mode(o[7] == 1)
                     .with_count_include_pad(o[8] == 1);
-                convkit_ops::avg_pool2d(x.clone(), options)
-            };
-            check(&format!("{case} y"), y.clone().into_data(), get("y"));
-            let grads = (y * dy).sum().backward();
-            check(
-                &format!("{case} dx"),
-                x.grad(&grads).unwrap().into_data(),
-                get("dx"),
-            );
+                convkit_ops::avg_pool2d(x, options)
+            });
         }
     }
 }
