@@ -11,6 +11,8 @@
 //!   in a virtualenv under `target/refgen-venv`.
 //! - `bench [--quick]`: convkit and PyTorch side by side; writes `docs/benchmarks.md` and
 //!   `docs/benchmarks.json`.
+//! - `miri`: `convkit-ops`' kernel unit tests under Miri (nightly toolchain with the `miri`
+//!   component; not part of `ci`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,6 +37,8 @@ enum Task {
     Test,
     /// Regenerate golden fixtures with PyTorch (creates target/refgen-venv on first use).
     Refgen,
+    /// convkit-ops' kernel tests under Miri (needs `rustup +nightly component add miri`).
+    Miri,
     /// Benchmarks against PyTorch; writes docs/benchmarks.md and docs/benchmarks.json.
     Bench {
         /// Fewer repetitions, for a quick look.
@@ -187,6 +191,43 @@ fn check_light_dependencies() -> Result<()> {
 
 fn venv_python() -> PathBuf {
     project_root().join("target/refgen-venv/bin/python")
+}
+
+/// The kernel unit tests of `convkit-ops` under Miri, on the portable paths: Miri reports no
+/// SIMD features, so `gemm` takes its generic kernels. Tree Borrows, because rayon's
+/// crossbeam-epoch deque breaks the experimental Stacked Borrows rules; leaks ignored, because
+/// rayon's global pool outlives `main`; two proptest cases each; one worker thread. Two tests
+/// are skipped as too slow interpreted (minutes each): the thread-count comparison and the
+/// large shapes, which run the same code as the others on more data.
+fn miri() -> Result<()> {
+    // Through rustup: `$CARGO` is the stable toolchain's cargo, which takes no `+nightly`.
+    let mut cmd = Command::new("rustup");
+    cmd.current_dir(project_root())
+        .args([
+            "run",
+            "nightly",
+            "cargo",
+            "miri",
+            "test",
+            "-p",
+            "convkit-ops",
+            "--lib",
+            "--",
+        ])
+        .args([
+            "kernels::",
+            "--skip",
+            "every_thread_count",
+            "--skip",
+            "large_shapes",
+        ])
+        .env("RAYON_NUM_THREADS", "1")
+        .env("PROPTEST_CASES", "2")
+        .env(
+            "MIRIFLAGS",
+            "-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-ignore-leaks",
+        );
+    run(cmd)
 }
 
 fn refgen() -> Result<()> {
@@ -406,6 +447,7 @@ fn main() -> Result<()> {
         Task::Ci => ci(),
         Task::Test => test(),
         Task::Refgen => refgen(),
+        Task::Miri => miri(),
         Task::Bench { quick, threads } => bench(quick, threads),
     }
 }
