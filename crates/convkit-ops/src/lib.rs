@@ -14,7 +14,9 @@
 //!
 //! Kernels of our own, on burn's flex CPU device: the convolution, forward and backward
 //! (`kernels::conv2d`: blocked im2col products over NCHW for stride, asymmetric padding,
-//! dilation and groups, the affine epilogue applied as the output is written; the transposed
+//! dilation and groups, the affine epilogue applied as the output is written; on AVX-512
+//! CPUs, stride-1 convolutions on 8–32 output channels as direct convolution,
+//! `kernels::direct`, forward and input gradient; the transposed
 //! convolution is the same kernel's input gradient; plugged into
 //! autodiff through the backend extension [`extension::KernelOps`]), max pooling
 //! (`kernels::max_pool2d`: planes in parallel, the backward scattering the gradient to the
@@ -25,8 +27,10 @@
 //! backend, with the same semantics (PyTorch's). Every entry is tested against burn's
 //! reference op, and the kernels against a direct convolution and its adjoints.
 //!
-//! This is the one crate of the workspace allowed `unsafe`: only the matrix-product call of
-//! `kernels::gemm`, behind bounds-checked strided views, with its `// SAFETY:` argument and
+//! This is the one crate of the workspace allowed `unsafe`, in two kernel modules: the
+//! matrix-product call of `kernels::gemm`, behind bounds-checked strided views, and the
+//! AVX-512 loop of `kernels::direct` (stride-1 convolutions on few channels, behind run-time
+//! CPU detection and bounds checked per tile); each block with its `// SAFETY:` argument and
 //! tests of the bounds.
 
 mod batch_norm;

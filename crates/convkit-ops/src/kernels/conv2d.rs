@@ -29,8 +29,8 @@ use std::ops::Range;
 use burn::tensor::ops::ConvOptions;
 use rayon::prelude::*;
 
-use super::depthwise;
 use super::gemm::{MatRef, gemm};
+use super::{depthwise, direct};
 
 /// Target size of one band's im2col matrix, in floats (512 KiB: the L2 cache of one core on
 /// the machine measured; larger bands ran slower).
@@ -385,8 +385,23 @@ impl ChannelAffine<'_> {
 }
 
 /// The convolution `[N, C_out, H_out, W_out]` of `x` by `weight`, each output channel mapped
-/// by `affine` (see the module documentation).
+/// by `affine` (see the module documentation): [`direct::forward`] where it
+/// [takes](direct::takes) the shape, else the im2col products.
 pub(crate) fn forward(
+    s: &Conv2dShape,
+    x: &[f32],
+    weight: &[f32],
+    affine: ChannelAffine<'_>,
+) -> Vec<f32> {
+    s.check_lengths([Some(x), Some(weight), None]);
+    if direct::takes(s) {
+        return direct::forward(s, x, weight, affine);
+    }
+    forward_im2col(s, x, weight, affine)
+}
+
+/// [`forward`] as im2col products (or depth-wise row operations).
+pub(crate) fn forward_im2col(
     s: &Conv2dShape,
     x: &[f32],
     weight: &[f32],
@@ -452,6 +467,17 @@ pub(crate) fn forward(
 
 /// The gradient `[N, C_in, H, W]` of the convolution's input, given the output gradient `dy`.
 pub(crate) fn backward_input(s: &Conv2dShape, weight: &[f32], dy: &[f32]) -> Vec<f32> {
+    s.check_lengths([None, Some(weight), Some(dy)]);
+    if let Some((t, flipped)) =
+        direct::transposed_for_input_grad(s, weight).filter(|(t, _)| direct::takes(t))
+    {
+        return direct::forward(&t, dy, &flipped, ChannelAffine::default());
+    }
+    backward_input_im2col(s, weight, dy)
+}
+
+/// [`backward_input`] as im2col products and col2im (or depth-wise row operations).
+pub(crate) fn backward_input_im2col(s: &Conv2dShape, weight: &[f32], dy: &[f32]) -> Vec<f32> {
     let empty = s.check_lengths([None, Some(weight), Some(dy)]);
     let in_plane = s.in_plane();
     if !empty && depthwise::takes(s) {

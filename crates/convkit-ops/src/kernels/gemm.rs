@@ -2,8 +2,8 @@
 //! view, so that the convolution kernels multiply strided sub-matrices of their buffers (a
 //! transposed weight, one output-row band of a gradient) without copying them.
 //!
-//! The only module of the workspace allowed `unsafe` (the crate denies it elsewhere): the
-//! call into `gemm`, after the views' bounds are checked.
+//! One of the two modules of the workspace allowed `unsafe` (with [`super::direct`]; the crate
+//! denies it elsewhere): the call into `gemm`, after the views' bounds are checked.
 
 #![allow(unsafe_code)]
 
