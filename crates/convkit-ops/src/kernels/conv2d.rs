@@ -165,7 +165,7 @@ impl Conv2dShape {
     }
 
     /// Rows of the im2col matrix: `C_g·k_h·k_w`.
-    fn patch(&self) -> usize {
+    pub(crate) fn patch(&self) -> usize {
         self.in_per_group * self.kernel[0] * self.kernel[1]
     }
 

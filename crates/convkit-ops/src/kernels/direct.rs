@@ -56,7 +56,7 @@ pub(crate) fn takes(s: &Conv2dShape) -> bool {
     s.stride == [1, 1]
         && s.groups == 1
         && s.kernel != [1, 1]
-        && s.in_per_group * s.kernel[0] * s.kernel[1] <= MAX_PATCH
+        && s.patch() <= MAX_PATCH
         && OUT_CHANNELS.contains(&s.out_per_group)
         && s.out_size[1] >= 8
         && s.out_size[0] > 0
@@ -87,7 +87,7 @@ fn padded_input(s: &Conv2dShape, x: &[f32], tile: usize) -> (Vec<f32>, usize, us
 
 /// `[c, u, v, o]` with `o` padded to a multiple of `block` (zeros).
 fn transposed_weight(s: &Conv2dShape, weight: &[f32], block: usize) -> (Vec<f32>, usize) {
-    let (out, patch) = (s.out_per_group, s.in_per_group * s.kernel[0] * s.kernel[1]);
+    let (out, patch) = (s.out_per_group, s.patch());
     let out_padded = out.div_ceil(block) * block;
     let mut wt = vec![0.0f32; patch * out_padded];
     for (o, filter) in weight.chunks_exact(patch).enumerate() {
