@@ -1,10 +1,10 @@
 //! Batch normalisation: the entries convkit's `BatchNorm` calls.
 
 use burn::backend::Dispatch;
+use burn::tensor::Tensor;
 use burn::tensor::module::batch_norm;
-use burn::tensor::{DType, Device, Tensor};
 
-use crate::extension::KernelOps;
+use crate::extension::{KernelOps, on_flex_f32};
 
 /// The shortest `(n, c)` row (product of the spatial sizes) the kernel takes: its sums run in
 /// 16 lanes along the rows; shorter ones (`[N, C]` features) keep the composed ops.
@@ -36,7 +36,7 @@ pub fn batch_norm_train<const D: usize>(
     let dims = x.dims();
     let (n, c) = (dims[0], dims[1]);
     let rest: usize = dims[2..].iter().product();
-    if x.device().inner() == Device::flex() && x.dtype() == DType::F32 && rest >= KERNEL_MIN_ROW {
+    if on_flex_f32(&x) && rest >= KERNEL_MIN_ROW {
         let (y, mean, variance) = <Dispatch as KernelOps>::batch_norm_training(
             x.into_dispatch(),
             gamma.into_dispatch(),

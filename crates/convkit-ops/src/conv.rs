@@ -3,15 +3,9 @@
 use burn::backend::Dispatch;
 use burn::tensor::module::{conv_transpose2d as burn_conv_transpose2d, conv2d as burn_conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Tensor};
 
-use crate::extension::KernelOps;
-
-/// Whether convkit's kernel takes a tensor: on burn's flex CPU device, with or without
-/// autodiff (non-f32 tensors then go to burn-flex's ops inside the extension).
-fn on_flex(x: &Tensor<4>) -> bool {
-    x.device().inner() == Device::flex()
-}
+use crate::extension::{KernelOps, on_flex, on_flex_f32};
 
 /// 2-D convolution, `torch.nn.functional.conv2d(x, weight, bias, stride, padding, dilation,
 /// groups)`:
@@ -136,7 +130,7 @@ pub fn conv_transpose2d(
     bias: Option<Tensor<1>>,
     options: ConvTransposeOptions<2>,
 ) -> Tensor<4> {
-    if !(on_flex(&x) && x.dtype() == DType::F32 && weight.dtype() == DType::F32) {
+    if !(on_flex_f32(&x) && weight.dtype() == DType::F32) {
         return burn_conv_transpose2d(x, weight, bias, options);
     }
     let y = Tensor::from_dispatch(<Dispatch as KernelOps>::conv_transpose2d_unbiased(

@@ -19,7 +19,7 @@ use burn::backend::ops::{FloatTensorOps, ModuleOps};
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{AutodiffBackend, Backend, Flex, backend_extension};
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions};
-use burn::tensor::{DType, Shape, TensorData};
+use burn::tensor::{DType, Device, Shape, Tensor, TensorData};
 
 use crate::kernels::avg_pool2d::{self, MeanWindows};
 use crate::kernels::batch_norm::{self, Planes};
@@ -134,6 +134,18 @@ pub trait KernelOps: Backend {
         epsilon: f64,
         output_grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+/// Whether `x` lives on burn's flex CPU device, with or without autodiff: where the entries
+/// route to this extension (the convolutions pass any float type; the kernels without a
+/// fallback inside the extension also need [`on_flex_f32`]).
+pub(crate) fn on_flex<const D: usize>(x: &Tensor<D>) -> bool {
+    x.device().inner() == Device::flex()
+}
+
+/// [`on_flex`], and of the kernels' type, f32.
+pub(crate) fn on_flex_f32<const D: usize>(x: &Tensor<D>) -> bool {
+    on_flex(x) && x.dtype() == DType::F32
 }
 
 /// The windows of an average pooling: `avg_pool2d`'s sliding windows or

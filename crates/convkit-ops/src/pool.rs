@@ -6,9 +6,9 @@ use burn::tensor::module::{
     max_pool2d as burn_max_pool2d, max_pool2d_with_indices as burn_max_pool2d_with_indices,
 };
 use burn::tensor::ops::{AvgPoolOptions, MaxPoolOptions};
-use burn::tensor::{DType, Device, Int, Tensor};
+use burn::tensor::{Int, Tensor};
 
-use crate::extension::{KernelOps, PoolWindows};
+use crate::extension::{KernelOps, PoolWindows, on_flex_f32};
 
 /// 2-D max pooling, `torch.nn.functional.max_pool2d` (padded positions never win).
 ///
@@ -22,7 +22,7 @@ use crate::extension::{KernelOps, PoolWindows};
 ///   `H_out = floor((H + p_top + p_bottom − d(k − 1) − 1) / s) + 1` (ceil in ceil mode, the
 ///   last window starting inside the input or its leading padding)
 pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
-    if on_kernels(&x) {
+    if on_flex_f32(&x) {
         return Tensor::from_dispatch(<Dispatch as KernelOps>::max_pool2d_tracked(
             x.into_dispatch(),
             options,
@@ -69,12 +69,6 @@ pub fn gather_planes(x: Tensor<4>, indices: Tensor<4, Int>) -> Tensor<4> {
     flat.gather(2, idx).reshape([n, c, ho, wo])
 }
 
-/// Whether `x` takes convkit's pooling kernels: f32 on burn's flex CPU device (with or
-/// without autodiff).
-fn on_kernels(x: &Tensor<4>) -> bool {
-    x.device().inner() == Device::flex() && x.dtype() == DType::F32
-}
-
 /// 2-D average pooling, `torch.nn.functional.avg_pool2d`: kernel, stride, padding, ceil mode
 /// and `count_include_pad` (the divisor counts the padded positions a window covers, or only
 /// the input's).
@@ -88,7 +82,7 @@ fn on_kernels(x: &Tensor<4>) -> bool {
 ///   `H_out = floor((H + p_top + p_bottom − k) / s) + 1` (ceil in ceil mode, the last window
 ///   starting inside the input or its leading padding)
 pub fn avg_pool2d(x: Tensor<4>, options: AvgPoolOptions<2>) -> Tensor<4> {
-    if on_kernels(&x) {
+    if on_flex_f32(&x) {
         return Tensor::from_dispatch(<Dispatch as KernelOps>::mean_pool2d(
             x.into_dispatch(),
             PoolWindows::Sliding(options),
@@ -125,7 +119,7 @@ pub fn avg_pool1d(x: Tensor<3>, options: AvgPoolOptions<1>) -> Tensor<3> {
 /// # Shapes
 /// - `x` `[N, C, H, W]`, output `[N, C, H_out, W_out]` (`output_size`)
 pub fn adaptive_avg_pool2d(x: Tensor<4>, output_size: [usize; 2]) -> Tensor<4> {
-    if on_kernels(&x) {
+    if on_flex_f32(&x) {
         return Tensor::from_dispatch(<Dispatch as KernelOps>::mean_pool2d(
             x.into_dispatch(),
             PoolWindows::Adaptive(output_size),
