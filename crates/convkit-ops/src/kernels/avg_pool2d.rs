@@ -191,31 +191,38 @@ pub(crate) fn backward(s: &MeanWindows, grad: &[f32]) -> Vec<f32> {
     }
     dx.par_chunks_mut(s.in_plane())
         .zip(grad.par_chunks(s.out_plane()))
-        .for_each_init(Vec::new, |spread, (dx, grad)| {
-            // spread[y, j] = Σ_{i : y ∈ rows_i} grad[i, j] / (count_i · count_j)
-            spread.clear();
-            spread.resize(h * wo, 0.0f32);
-            for ((grad, range), &count) in grad
-                .chunks_exact(wo)
-                .zip(&s.rows.ranges)
-                .zip(&s.rows.counts)
-            {
-                for y in range.clone() {
-                    let row = &mut spread[y * wo..(y + 1) * wo];
-                    for ((r, &g), &column_count) in row.iter_mut().zip(grad).zip(&s.columns.counts)
+        .for_each_init(
+            || (Vec::new(), vec![0.0f32; wo]),
+            |(spread, scaled), (dx, grad)| {
+                // spread[y, j] = Σ_{i : y ∈ rows_i} grad[i, j] / (count_i · count_j), each
+                // quotient computed once per output and added to every row of its window.
+                spread.clear();
+                spread.resize(h * wo, 0.0f32);
+                for ((grad, range), &count) in grad
+                    .chunks_exact(wo)
+                    .zip(&s.rows.ranges)
+                    .zip(&s.rows.counts)
+                {
+                    for ((q, &g), &column_count) in
+                        scaled.iter_mut().zip(grad).zip(&s.columns.counts)
                     {
-                        *r += g / (count * column_count);
+                        *q = g / (count * column_count);
+                    }
+                    for y in range.clone() {
+                        for (r, &q) in spread[y * wo..(y + 1) * wo].iter_mut().zip(scaled.iter()) {
+                            *r += q;
+                        }
                     }
                 }
-            }
-            for (dx, spread) in dx.chunks_exact_mut(w).zip(spread.chunks_exact(wo)) {
-                for (&g, range) in spread.iter().zip(&s.columns.ranges) {
-                    for d in &mut dx[range.clone()] {
-                        *d += g;
+                for (dx, spread) in dx.chunks_exact_mut(w).zip(spread.chunks_exact(wo)) {
+                    for (&g, range) in spread.iter().zip(&s.columns.ranges) {
+                        for d in &mut dx[range.clone()] {
+                            *d += g;
+                        }
                     }
                 }
-            }
-        });
+            },
+        );
     dx
 }
 
